@@ -1,0 +1,11 @@
+using System.CommandLine;
+using NotebookSlm.Cli.Commands;
+
+// `slm`: the command-line face of NotebookSlm. Each command lives in Commands/.
+var root = new RootCommand("NotebookSlm: encoder-decoder vs decoder-only small language models (Return of the Encoder)");
+root.Subcommands.Add(ModelCommands.Presets());
+root.Subcommands.Add(ModelCommands.Params());
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(BenchCommands.Create());
+root.Subcommands.Add(DoctorCommand.Create());
+return root.Parse(args).Invoke();

@@ -1,0 +1,140 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace NotebookSlm.Models;
+
+/// <summary>
+/// (source, target) token pairs, right-padded: Source (B, S) with SourceMask, Target (B, T)
+/// with TargetMask. Targets are what the model must produce (ending in EOS); each model
+/// builds its own decoder inputs from them.
+/// </summary>
+public sealed record Seq2SeqBatch(Tensor Source, Tensor SourceMask, Tensor Target, Tensor TargetMask) : IDisposable
+{
+    public long BatchSize => Source.shape[0];
+
+    public static Seq2SeqBatch From(IReadOnlyList<int[]> sources, IReadOnlyList<int[]> targets, int padId)
+    {
+        if (sources.Count != targets.Count)
+            throw new ArgumentException($"{sources.Count} sources but {targets.Count} targets");
+        var (s, sm) = Pad(sources, padId, "source");
+        var (t, tm) = Pad(targets, padId, "target");
+        return new Seq2SeqBatch(s, sm, t, tm);
+    }
+
+    /// <summary>Right-pads token rows into ids (B, L) and a validity mask (B, L).</summary>
+    public static (Tensor Ids, Tensor Mask) Pad(IReadOnlyList<int[]> rows, int padId, string what = "row")
+    {
+        if (rows.Count == 0) throw new ArgumentException($"no {what}s");
+        int len = rows.Max(r => r.Length);
+        for (int i = 0; i < rows.Count; i++)
+            if (rows[i].Length == 0) throw new ArgumentException($"{what} {i} is empty");
+        var ids = new long[rows.Count * len];
+        var mask = new bool[rows.Count * len];
+        Array.Fill(ids, padId);
+        for (int i = 0; i < rows.Count; i++)
+            for (int j = 0; j < rows[i].Length; j++) { ids[i * len + j] = rows[i][j]; mask[i * len + j] = true; }
+        return (tensor(ids, [rows.Count, len]), tensor(mask, [rows.Count, len]));
+    }
+
+    public void Dispose() { Source.Dispose(); SourceMask.Dispose(); Target.Dispose(); TargetMask.Dispose(); }
+}
+
+/// <summary>Incremental decoding of a batch: first-token logits, then one step per token.</summary>
+public interface IDecodingSession : IDisposable
+{
+    /// <summary>Processes the input (encode, or decoder-only prefill) and returns the logits (B, V)
+    /// of the first generated token.</summary>
+    Tensor Prefill();
+    /// <summary>Feeds one token per row (B) and returns the logits (B, V) of the next.</summary>
+    Tensor Step(Tensor tokens);
+}
+
+/// <summary>What training, distillation and generation need from either architecture.</summary>
+public interface ILanguageModel
+{
+    ModelConfig Config { get; }
+    /// <summary>The TorchSharp module (parameters, train/eval, dtype moves).</summary>
+    nn.Module Module { get; }
+    /// <summary>Teacher-forced logits (B, T, V) at every target position.</summary>
+    Tensor TargetLogits(Seq2SeqBatch batch);
+    /// <summary>Starts decoding right-padded sources. Without a cache every step recomputes
+    /// the decoder over everything generated so far (the released algorithm).</summary>
+    IDecodingSession StartDecoding(Tensor source, Tensor sourceMask, int maxNewTokens, bool useCache);
+}
+
+public static class LanguageModel
+{
+    /// <summary>Mean cross-entropy over real target tokens; padding is ignored.</summary>
+    public static Tensor Loss(this ILanguageModel model, Seq2SeqBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var logits = model.TargetLogits(batch);
+        return TokenCrossEntropy(logits, batch.Target, batch.TargetMask).MoveToOuterDisposeScope();
+    }
+
+    public static Tensor TokenCrossEntropy(Tensor logits, Tensor targets, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        var labels = targets.masked_fill(mask.logical_not(), -100);
+        return F.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), labels.reshape(-1), ignore_index: -100)
+            .MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Builds either architecture from its configuration.</summary>
+    public static ILanguageModel Create(ModelConfig config, long seed = 42) => config.Architecture switch
+    {
+        Architecture.EncoderDecoder => new EncoderDecoderLM(config, seed),
+        Architecture.DecoderOnly => new DecoderOnlyLM(config, seed),
+        _ => throw new ConfigException($"unknown architecture {config.Architecture}"),
+    };
+
+    public static ScalarType DType(this ILanguageModel model) => model.Module.parameters().First().dtype;
+
+    /// <summary>Initialisation of the released code: N(0, 0.02) for linear and embedding
+    /// weights, zero biases, unit norm gains; drawn from a generator seeded with <paramref name="seed"/>.</summary>
+    internal static void Initialize(nn.Module module, long seed)
+    {
+        using var _ = no_grad();
+        var gen = new Generator((ulong)seed);
+        foreach (var (_, m) in module.named_modules())
+        {
+            switch (m)
+            {
+                case Linear lin:
+                    nn.init.normal_(lin.weight!, 0, 0.02, gen);
+                    if (lin.bias is not null) nn.init.zeros_(lin.bias);
+                    break;
+                case Embedding emb:
+                    nn.init.normal_(emb.weight!, 0, 0.02, gen);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>RoPE tables for positions offset..offset+T-1 (centred for encoders), with the
+    /// NTK base for a sequence of <paramref name="ntkLength"/> tokens.</summary>
+    internal static RopeTables RopeFor(ModelConfig c, int length, int offset, bool centered, int ntkLength, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var positions = Rope.Positions(length, offset, centered);
+        var (cos, sin) = Rope.Angles(positions, c.HeadDim, Rope.NtkBase(c.RopeTheta, c.RopeFactor, c.HeadDim, ntkLength, c.BlockSize), dtype);
+        return new RopeTables(cos.MoveToOuterDisposeScope(), sin.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Logits from final hidden states: tied to the token embedding unless a head exists.</summary>
+    internal static Tensor Head(Tensor hidden, Embedding wte, Linear? lmHead) =>
+        lmHead is null ? F.linear(hidden, wte.weight!) : lmHead.forward(hidden);
+
+    /// <summary>Moves each right-padded row's tokens to the right end: (ids, mask) become
+    /// left-padded, so that every source ends at column S-1 (decoder-only layout).</summary>
+    public static (Tensor Ids, Tensor Mask) LeftAlign(Tensor ids, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        long s = ids.shape[1];
+        var lengths = mask.to(ScalarType.Int64).sum(1, keepdim: true);                  // (B, 1)
+        var index = (arange(s, dtype: ScalarType.Int64).unsqueeze(0) + lengths).remainder(s); // (B, S)
+        return (ids.gather(1, index).MoveToOuterDisposeScope(), mask.gather(1, index).MoveToOuterDisposeScope());
+    }
+}
