@@ -55,7 +55,7 @@ public static class Checkpoint
         var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
         var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
         if (model.Config.TiedEmbeddings && unexpected.Remove(TiedHead) && state.TryGetValue(TiedEmbedding, out var wte)
-            && !state[TiedHead].to(wte.dtype).equal(wte).item<bool>())
+            && !state[TiedHead].to(wte.dtype).eq(wte).all().item<bool>())
             throw new CheckpointException($"{source}: '{TiedHead}' differs from '{TiedEmbedding}' but the config ties them (set tied_embeddings false)");
         if (missing.Count > 0 || unexpected.Count > 0)
             throw new CheckpointException($"{source}: keys do not match model '{model.Config.Name}'."
@@ -91,7 +91,7 @@ public static class Checkpoint
         if (!File.Exists(path)) throw new CheckpointException($"{path}: file not found");
         Hashtable root;
         try { root = PyTorchUnpickler.UnpickleStateDict(path); }
-        catch (Exception e) when (e is InvalidDataException or NotSupportedException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or NotImplementedException or InvalidOperationException or IOException)
         { throw new CheckpointException($"{path}: not a torch.save zip archive: {e.Message}"); }
         var table = root["model_state_dict"] as Hashtable ?? root;
         var state = new Dictionary<string, Tensor>();

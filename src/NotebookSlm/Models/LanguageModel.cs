@@ -97,17 +97,19 @@ public static class LanguageModel
     internal static void Initialize(nn.Module module, long seed)
     {
         using var _ = no_grad();
+        // Tensor.normal_ with a generator: TorchSharp 0.107's nn.init.normal_ ignores its
+        // generator argument and draws from the global RNG (measured: two same-seed draws differ).
         var gen = new Generator((ulong)seed);
         foreach (var (_, m) in module.named_modules())
         {
             switch (m)
             {
                 case Linear lin:
-                    nn.init.normal_(lin.weight!, 0, 0.02, gen);
+                    lin.weight!.normal_(0, 0.02, gen);
                     if (lin.bias is not null) nn.init.zeros_(lin.bias);
                     break;
                 case Embedding emb:
-                    nn.init.normal_(emb.weight!, 0, 0.02, gen);
+                    emb.weight!.normal_(0, 0.02, gen);
                     break;
             }
         }

@@ -57,6 +57,60 @@ public sealed record ModelConfig
     public int BosId { get; init; } = 1;
     public int EosId { get; init; } = 2;
 
+    /// <summary>A copy with some fields changed, for F# (which cannot use C#'s <c>with</c> on
+    /// init-only properties): <c>c.With(heads = 8, kvHeads = 4)</c>. A test checks that every
+    /// property has its parameter here.</summary>
+    public ModelConfig With(
+        string? name = null,
+        Architecture? architecture = null,
+        int? encoderLayers = null,
+        int? decoderLayers = null,
+        int? dModel = null,
+        int? heads = null,
+        int? kvHeads = null,
+        int? headDim = null,
+        int? mlpHidden = null,
+        MlpKind? mlp = null,
+        bool? bias = null,
+        int? vocabSize = null,
+        int? blockSize = null,
+        double? dropout = null,
+        double? ropeTheta = null,
+        double? ropeFactor = null,
+        bool? centeredEncoderPositions = null,
+        bool? kvInterleaved = null,
+        bool? tiedEmbeddings = null,
+        double? normEps = null,
+        int? padId = null,
+        int? bosId = null,
+        int? eosId = null) =>
+        this with
+        {
+            Name = name ?? Name,
+            Architecture = architecture ?? Architecture,
+            EncoderLayers = encoderLayers ?? EncoderLayers,
+            DecoderLayers = decoderLayers ?? DecoderLayers,
+            DModel = dModel ?? DModel,
+            Heads = heads ?? Heads,
+            KvHeads = kvHeads ?? KvHeads,
+            HeadDim = headDim ?? HeadDim,
+            MlpHidden = mlpHidden ?? MlpHidden,
+            Mlp = mlp ?? Mlp,
+            Bias = bias ?? Bias,
+            VocabSize = vocabSize ?? VocabSize,
+            BlockSize = blockSize ?? BlockSize,
+            Dropout = dropout ?? Dropout,
+            RopeTheta = ropeTheta ?? RopeTheta,
+            RopeFactor = ropeFactor ?? RopeFactor,
+            CenteredEncoderPositions = centeredEncoderPositions ?? CenteredEncoderPositions,
+            KvInterleaved = kvInterleaved ?? KvInterleaved,
+            TiedEmbeddings = tiedEmbeddings ?? TiedEmbeddings,
+            NormEps = normEps ?? NormEps,
+            PadId = padId ?? PadId,
+            BosId = bosId ?? BosId,
+            EosId = eosId ?? EosId,
+        };
+
     // ---- derived sizes ----
     [JsonIgnore] public int AttentionWidth => Heads * HeadDim;   // qkv_embd
     [JsonIgnore] public int KvWidth => KvHeads * HeadDim;

@@ -16,15 +16,18 @@ namespace NotebookSlm.Runtime;
 /// </remarks>
 public static class ElfVersionPatch
 {
+    /// <summary>One required version: the library that defines it, its name and its Vernaux flags.</summary>
+    public readonly record struct Requirement(string File, string Version, ushort Flags);
+
     const uint ShtGnuVerneed = 0x6ffffffe;
     const ushort VerFlgWeak = 0x2;
 
     /// <summary>The versions the object requires, with their Vernaux flags.</summary>
-    public static IReadOnlyList<(string File, string Version, ushort Flags)> RequiredVersions(byte[] elf)
+    public static IReadOnlyList<Requirement> RequiredVersions(byte[] elf)
     {
-        var result = new List<(string, string, ushort)>();
+        var result = new List<Requirement>();
         Walk(elf, (file, version, flagsOffset) =>
-            result.Add((file, version, BinaryPrimitives.ReadUInt16LittleEndian(elf.AsSpan(flagsOffset)))));
+            result.Add(new Requirement(file, version, BinaryPrimitives.ReadUInt16LittleEndian(elf.AsSpan(flagsOffset)))));
         return result;
     }
 

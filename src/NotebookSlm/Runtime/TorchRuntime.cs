@@ -64,9 +64,15 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>The folders libtorch and LibTorchSharp were loaded from (Linux x64).</summary>
+    public static NativePaths? NativeFolders { get; private set; }
+
+    public sealed record NativePaths(string LibTorch, string LibTorchSharp);
+
     static void PreloadLinux()
     {
         var (torchDir, sharpDir) = LocateNativeFolders();
+        NativeFolders = new NativePaths(torchDir, sharpDir);
         trace.AppendLine($"libtorch folder: {torchDir}");
         trace.AppendLine($"LibTorchSharp folder: {sharpDir}");
         foreach (var lib in new[] { "libtorch_cpu.so", "libtorch.so" })

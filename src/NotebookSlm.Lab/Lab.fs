@@ -1,0 +1,149 @@
+namespace NotebookSlm.Lab
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Text.Json
+open System.Text.Json.Nodes
+open Plotly.NET
+open NotebookSlm.Reporting
+
+/// smoke: seconds to minutes, run by tests and CI, outputs under artifacts/smoke/ (ignored).
+/// full: what the README reports, outputs committed under experiments/results/ and notebooks/figures/.
+type Profile =
+    | Smoke
+    | Full
+    member p.Name = match p with Smoke -> "smoke" | Full -> "full"
+    static member Parse(s: string) =
+        match s.Trim().ToLowerInvariant() with
+        | "smoke" -> Smoke
+        | "full" -> Full
+        | other -> invalidArg "profile" $"unknown profile '{other}': expected smoke or full"
+
+module Profile =
+    /// $NOTEBOOKSLM_PROFILE, smoke when unset: opening a notebook should be quick.
+    let current () =
+        match Environment.GetEnvironmentVariable "NOTEBOOKSLM_PROFILE" with
+        | null | "" -> Smoke
+        | s -> Profile.Parse s
+
+    /// Picks the value for the current profile.
+    let pick (smoke: 'T) (full: 'T) = match current () with Smoke -> smoke | Full -> full
+
+module Paths =
+    /// The repository root: $NOTEBOOKSLM_ROOT, else the nearest folder above the current one
+    /// holding NotebookSlm.sln.
+    let root =
+        lazy
+            (match Environment.GetEnvironmentVariable "NOTEBOOKSLM_ROOT" with
+             | null | "" ->
+                 let rec up (d: DirectoryInfo) =
+                     if isNull d then failwith $"no NotebookSlm.sln above {Environment.CurrentDirectory}; set NOTEBOOKSLM_ROOT"
+                     elif File.Exists(Path.Combine(d.FullName, "NotebookSlm.sln")) then d.FullName
+                     else up d.Parent
+                 up (DirectoryInfo Environment.CurrentDirectory)
+             | r -> Path.GetFullPath r)
+
+    let private ensure (dir: string) = Directory.CreateDirectory dir |> ignore; dir
+
+    /// Where results JSON files of this profile go.
+    let resultsDir () =
+        match Profile.current () with
+        | Full -> Path.Combine(root.Value, "experiments", "results")
+        | Smoke -> Path.Combine(root.Value, "artifacts", "smoke", "results")
+        |> ensure
+
+    /// Where figures of this profile go.
+    let figuresDir () =
+        match Profile.current () with
+        | Full -> Path.Combine(root.Value, "notebooks", "figures")
+        | Smoke -> Path.Combine(root.Value, "artifacts", "smoke", "figures")
+        |> ensure
+
+    /// Scratch space (checkpoints, data caches), never committed.
+    let artifacts (name: string) = ensure (Path.Combine(root.Value, "artifacts", name))
+
+module Results =
+    let private options = JsonSerializerOptions(WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower)
+
+    /// Writes experiments/results/NAME.json (full) or artifacts/smoke/results/NAME.json (smoke):
+    /// the payload under "results", the run stamp (commit, profile, machine) under "run".
+    let write (name: string) (payload: obj) =
+        let path = Path.Combine(Paths.resultsDir (), name + ".json")
+        let doc = JsonObject()
+        doc["run"] <- JsonSerializer.SerializeToNode(RunInfo.Capture((Profile.current ()).Name), options)
+        doc["results"] <- JsonSerializer.SerializeToNode(payload, options)
+        NotebookSlm.Checkpoints.AtomicFile.WriteText(path, doc.ToJsonString(options))
+        path
+
+    /// Reads a results file of the current profile as JSON.
+    let read (name: string) =
+        let path = Path.Combine(Paths.resultsDir (), name + ".json")
+        if not (File.Exists path) then failwith $"{path} does not exist: run the experiment that writes '{name}' first"
+        JsonNode.Parse(File.ReadAllText path)
+
+module Charts =
+    let private chromiumCandidates = [ "chromium"; "chromium-browser"; "google-chrome"; "google-chrome-stable" ]
+
+    let private findChromium () =
+        let path = Environment.GetEnvironmentVariable "PATH"
+        chromiumCandidates
+        |> List.tryPick (fun exe ->
+            path.Split(':', StringSplitOptions.RemoveEmptyEntries)
+            |> Array.map (fun d -> Path.Combine(d, exe))
+            |> Array.tryFind File.Exists)
+        |> Option.defaultWith (fun () ->
+            failwith "PNG export needs Chromium: run `dotnet fsi build.fsx setup` (it runs apt-get install chromium)")
+
+    /// A standalone HTML page with plotly.js inlined, so it renders without a network.
+    let html (chart: GenericChart) =
+        chart
+        |> Chart.withDisplayOptions (DisplayOptions.init (PlotlyJSReference = PlotlyJSReference.Full))
+        |> GenericChart.toEmbeddedHTML
+
+    /// Renders the chart to PNG with headless Chromium and returns the path.
+    let savePng (path: string) (width: int) (height: int) (chart: GenericChart) =
+        let full = Path.GetFullPath path
+        Directory.CreateDirectory(Path.GetDirectoryName full) |> ignore
+        let page = Path.Combine(Path.GetTempPath(), $"notebookslm-chart-{Guid.NewGuid():N}.html")
+        let profileDir = Path.Combine(Path.GetTempPath(), $"notebookslm-chromium-{Guid.NewGuid():N}")
+        let sized =
+            chart
+            |> Chart.withSize (width, height)
+            |> Chart.withConfig (Config.init (DisplayModeBar = false, StaticPlot = true))
+        File.WriteAllText(page, html sized)
+        let args =
+            [ "--headless"; "--no-sandbox"; "--disable-gpu"; "--disable-quic"; "--no-first-run"
+              "--disable-background-networking"; "--disable-component-update"; "--disable-sync"; "--hide-scrollbars"
+              $"--user-data-dir={profileDir}"; $"--window-size={width + 20},{height + 20}"
+              "--virtual-time-budget=10000"; $"--screenshot={full}"; $"file://{page}" ]
+        let psi = ProcessStartInfo(findChromium (), args, RedirectStandardOutput = true, RedirectStandardError = true)
+        use p = Process.Start psi
+        let err = p.StandardError.ReadToEndAsync()
+        p.StandardOutput.ReadToEnd() |> ignore
+        if not (p.WaitForExit 120000) then (p.Kill true; failwith "Chromium did not finish within 120 s")
+        File.Delete page
+        try Directory.Delete(profileDir, true) with _ -> ()
+        if p.ExitCode <> 0 || not (File.Exists full) then
+            failwith $"Chromium failed to write {full} (exit {p.ExitCode}): {err.Result}"
+        full
+
+    /// Saves NAME.png under this profile's figures folder and returns its path.
+    let save (name: string) (chart: GenericChart) = savePng (Path.Combine(Paths.figuresDir (), name + ".png")) 900 520 chart
+
+    /// An <img> tag with the PNG inlined: notebooks display it so that their committed
+    /// output shows on a code host, which runs no JavaScript.
+    let imgTag (pngPath: string) =
+        let b64 = Convert.ToBase64String(File.ReadAllBytes pngPath)
+        $"<img src=\"data:image/png;base64,{b64}\" alt=\"{Path.GetFileName pngPath}\" />"
+
+module Tables =
+    /// An HTML table for notebook output.
+    let html (t: Table) =
+        let esc (s: string) = Net.WebUtility.HtmlEncode s
+        let head = t.Headers |> Seq.map (fun h -> $"<th>{esc h}</th>") |> String.concat ""
+        let rows =
+            t.Rows
+            |> Seq.map (fun r -> "<tr>" + (r |> Seq.map (fun c -> $"<td>{esc c}</td>") |> String.concat "") + "</tr>")
+            |> String.concat "\n"
+        $"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>"

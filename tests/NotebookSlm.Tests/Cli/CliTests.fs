@@ -1,0 +1,68 @@
+module NotebookSlm.Tests.Cli.CliTests
+
+open System.Text.Json
+open Expecto
+open NotebookSlm.Tests.Common
+
+[<Tests>]
+let tests =
+    testList "slm command line" [
+        test "params --json reports the 330M 2/3-1/3 preset within 3% of 330M" {
+            let rc, out, err = slm [ "params"; "--preset"; "330m-encdec-2_3"; "--json" ]
+            Expect.equal rc 0 err
+            let doc = JsonDocument.Parse(out).RootElement
+            let total = doc.GetProperty("parameters_total").GetInt64()
+            Expect.isLessThan (abs (float total / 330e6 - 1.0)) 0.03 $"total {total}"
+            Expect.equal (doc.GetProperty("encoder_layers").GetInt32()) 32 "encoder layers"
+            Expect.equal (doc.GetProperty("decoder_layers").GetInt32()) 12 "decoder layers"
+            let byComponent = doc.GetProperty("parameters_by_component")
+            let sum = byComponent.EnumerateObject() |> Seq.sumBy (fun p -> p.Value.GetInt64())
+            Expect.equal sum total "components add up"
+            Expect.isGreaterThan (byComponent.GetProperty("cross_attention").GetInt64()) 0L "cross-attention listed"
+        }
+
+        test "presets lists every preset" {
+            let rc, out, _ = slm [ "presets" ]
+            Expect.equal rc 0 "exit code"
+            for name in [ "330m-released"; "330m-encdec-1_3"; "330m-encdec-1_2"; "330m-encdec-2_3"; "330m-deconly"; "500m-encdec-2_3"; "1b-deconly"; "tiny-encdec-2_3" ] do
+                Expect.stringContains out name name
+        }
+
+        test "bad input is one line on stderr and exit code 1, never a stack trace" {
+            for args in [ [ "params"; "--preset"; "nope" ]
+                          [ "params"; "--preset"; "tiny-deconly"; "--override"; "layers=3" ]
+                          [ "generate"; "--checkpoint"; "/nonexistent"; "--prompt"; "x" ] ] do
+                let rc, _, err = slm args
+                Expect.equal rc 1 (String.concat " " args)
+                Expect.stringStarts err "error: " "one error line"
+                Expect.isFalse (err.Contains "   at ") "no stack trace"
+        }
+
+        test "generate is reproducible and --no-cache gives the cached tokens" {
+            let run extra = slm ([ "generate"; "--preset"; "micro-encdec"; "--prompt"; "Encoders read once."; "--max-new-tokens"; "12"; "--seed"; "3" ] @ extra)
+            let ids (out: string) = out.Split('\n') |> Array.find (fun l -> l.StartsWith "ids:")
+            let _, a, _ = run []
+            let _, b, _ = run []
+            let rc, c, err = run [ "--no-cache" ]
+            Expect.equal rc 0 err
+            Expect.equal (ids a) (ids b) "same seed, same tokens"
+            Expect.equal (ids c) (ids a) "recompute equals cache"
+            Expect.stringContains a "first token:" "timing printed"
+            let rc, s1, _ = run [ "--sample"; "--top-k"; "20"; "--temperature"; "0.8" ]
+            let _, s2, _ = run [ "--sample"; "--top-k"; "20"; "--temperature"; "0.8" ]
+            Expect.equal rc 0 "sampling runs"
+            Expect.equal (ids s1) (ids s2) "seeded sampling repeats"
+        }
+
+        test "bench generate shows cached and recomputing speeds side by side" {
+            let out = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"bench-{System.Guid.NewGuid():N}.json")
+            let rc, stdout, err = slm [ "bench"; "generate"; "--presets"; "micro-encdec,micro-deconly"; "--input"; "16"; "--new-tokens"; "8"; "--repeats"; "1"; "--profile"; "smoke"; "--out"; out ]
+            Expect.equal rc 0 err
+            Expect.stringContains stdout "cached tok/s" "cached column"
+            Expect.stringContains stdout "recompute tok/s" "recompute column"
+            let doc = JsonDocument.Parse(System.IO.File.ReadAllText out).RootElement
+            Expect.equal (doc.GetProperty("run").GetProperty("profile").GetString()) "smoke" "stamped profile"
+            for r in doc.GetProperty("results").EnumerateArray() do
+                Expect.isTrue (r.GetProperty("same_tokens").GetBoolean()) "cache and recompute agree"
+        }
+    ]
