@@ -1,0 +1,157 @@
+// NotebookSlm build script: `dotnet fsi build.fsx <target> [options]`.
+//
+//   setup        local tools (dotnet-repl), Chromium for PNG figures, package restore
+//   build        Release build of the solution
+//   test         setup + build + every test (unit, CLI, notebooks in the smoke profile);
+//                ends with the line `N passed, N failed`
+//   notebooks    run notebooks headless: --profile smoke (default; outputs under artifacts/)
+//                or --profile full (outputs written back into the notebooks, as committed)
+//   quickstart   the paper in miniature on the tiny presets (a few minutes on a laptop CPU)
+//   bench        the full generation benchmark, results under experiments/results/
+//   readme       regenerate the README sections that are produced by code
+//
+// A plain F# script rather than FAKE (DESIGN.md section 7): every target is a function.
+
+open System
+open System.Diagnostics
+open System.IO
+
+let root = __SOURCE_DIRECTORY__
+let args = fsi.CommandLineArgs |> Array.skip 1 |> List.ofArray
+
+let option (name: string) (fallback: string) =
+    match List.tryFindIndex ((=) name) args with
+    | Some i when i + 1 < args.Length -> args[i + 1]
+    | _ -> fallback
+
+let flag (name: string) = List.contains name args
+
+/// Runs a command with inherited output; returns its exit code.
+let exec (cwd: string) (env: (string * string) list) (file: string) (arguments: string list) =
+    printfn "> %s %s" file (String.Join(" ", arguments))
+    let psi = ProcessStartInfo(file, arguments, WorkingDirectory = cwd, UseShellExecute = false)
+    for (k, v) in env do psi.Environment[k] <- v
+    use p = Process.Start psi
+    p.WaitForExit()
+    p.ExitCode
+
+let run cwd env file arguments =
+    let rc = exec cwd env file arguments
+    if rc <> 0 then
+        eprintfn "build.fsx: `%s %s` failed with exit code %d" file (String.Join(" ", arguments)) rc
+        exit rc
+
+let onPath (exe: string) =
+    (Environment.GetEnvironmentVariable "PATH").Split(':', StringSplitOptions.RemoveEmptyEntries)
+    |> Array.exists (fun d -> File.Exists(Path.Combine(d, exe)))
+
+let setup () =
+    run root [] "dotnet" [ "tool"; "restore" ]
+    if not (onPath "chromium" || onPath "chromium-browser" || onPath "google-chrome") then
+        // Chromium renders Plotly charts to PNG, headless (DESIGN.md section 7).
+        let apt arguments =
+            let env = [ ("DEBIAN_FRONTEND", "noninteractive") ]
+            if Environment.UserName = "root" then run root env "apt-get" arguments
+            else run root env "sudo" ("apt-get" :: arguments)
+        apt [ "update"; "-qq" ]
+        apt [ "install"; "-y"; "-qq"; "chromium" ]
+    run root [] "dotnet" [ "restore"; "NotebookSlm.sln" ]
+
+let build () = run root [] "dotnet" [ "build"; "NotebookSlm.sln"; "-c"; "Release"; "--nologo"; "-v"; "q" ]
+
+let slm (arguments: string list) =
+    run root [] "dotnet" (Path.Combine(root, "src/NotebookSlm.Cli/bin/Release/net10.0/slm.dll") :: arguments)
+
+let notebooksDir = Path.Combine(root, "notebooks")
+
+/// Executes one notebook with dotnet-repl. Full: the outputs are written back into the
+/// notebook (what is committed). Smoke: into artifacts/smoke/notebooks/.
+let runNotebook (profile: string) (path: string) =
+    let full = Path.GetFullPath path
+    let output =
+        if profile = "full" then full
+        else
+            let dir = Path.Combine(root, "artifacts", "smoke", "notebooks")
+            Directory.CreateDirectory dir |> ignore
+            Path.Combine(dir, Path.GetFileName full)
+    let env = [ ("NOTEBOOKSLM_PROFILE", profile); ("NOTEBOOKSLM_ROOT", root); ("DOTNET_CLI_TELEMETRY_OPTOUT", "1") ]
+    let rc =
+        exec (Path.GetDirectoryName full) env "dotnet"
+            [ "repl"; "--run"; full; "--exit-after-run"; "--output-path"; output; "--default-kernel"; "fsharp"
+              "--working-dir"; Path.GetDirectoryName full ]
+    if rc <> 0 then
+        eprintfn "build.fsx: notebook %s failed (exit code %d); its outputs are in %s" path rc output
+        exit rc
+    printfn "notebook %s ran in the %s profile -> %s" (Path.GetFileName full) profile output
+
+let notebooks () =
+    let profile = option "--profile" "smoke"
+    let chosen = args |> List.filter (fun a -> a.EndsWith ".ipynb")
+    let all = Directory.GetFiles(notebooksDir, "*.ipynb") |> Array.sort |> List.ofArray
+    for nb in (if chosen.IsEmpty then all else chosen) do runNotebook profile nb
+
+let test () =
+    setup ()
+    build ()
+    // The Expecto runner prints the closing `N passed, N failed` line itself.
+    let rc =
+        exec root [ "NOTEBOOKSLM_PROFILE", "smoke"; "NOTEBOOKSLM_ROOT", root ] "dotnet"
+            ([ Path.Combine(root, "tests/NotebookSlm.Tests/bin/Release/net10.0/NotebookSlm.Tests.dll") ]
+             @ (args |> List.skipWhile (fun a -> a <> "--") |> List.skip (if List.contains "--" args then 1 else 0)))
+    exit rc
+
+let quickstart () =
+    setup ()
+    build ()
+    let profile = option "--profile" "smoke"
+    run root [ "NOTEBOOKSLM_PROFILE", profile; "NOTEBOOKSLM_ROOT", root ] "dotnet"
+        [ "fsi"; Path.Combine(root, "experiments", "quickstart.fsx") ]
+
+let bench () =
+    build ()
+    slm [ "bench"; "generate"; "--profile"; "full"; "--input"; "128"; "--new-tokens"; "64"; "--repeats"; "3"
+          "--out"; Path.Combine(root, "experiments", "results", "bench-generate.json") ]
+
+/// Replaces the text between `<!-- name:begin -->` and `<!-- name:end -->` in README.md.
+let replaceSection (name: string) (content: string) =
+    let path = Path.Combine(root, "README.md")
+    let text = File.ReadAllText path
+    let b, e = $"<!-- {name}:begin -->", $"<!-- {name}:end -->"
+    let i, j = text.IndexOf b, text.IndexOf e
+    if i < 0 || j < i then failwith $"README.md has no {b} ... {e} section"
+    File.WriteAllText(path, text[.. i + b.Length - 1] + "\n" + content.TrimEnd() + "\n" + text[j..])
+
+let capture (arguments: string list) =
+    let psi = ProcessStartInfo("dotnet", Path.Combine(root, "src/NotebookSlm.Cli/bin/Release/net10.0/slm.dll") :: arguments,
+                               RedirectStandardOutput = true, WorkingDirectory = root)
+    use p = Process.Start psi
+    let out = p.StandardOutput.ReadToEnd()
+    p.WaitForExit()
+    if p.ExitCode <> 0 then failwith $"slm {arguments} failed"
+    out
+
+let readme () =
+    build ()
+    replaceSection "presets" (capture [ "presets"; "--markdown" ])
+    let results = Path.Combine(root, "experiments", "results", "bench-generate.json")
+    if File.Exists results then
+        let doc = Text.Json.JsonDocument.Parse(File.ReadAllText results).RootElement
+        let run = doc.GetProperty "run"
+        let stamp =
+            $"""Measured by `dotnet fsi build.fsx bench` at commit `{run.GetProperty("commit").GetString().[..9]}`, profile """
+            + $"""`{run.GetProperty("profile").GetString()}`, on {run.GetProperty("machine").GetProperty("cpu").GetString()} """
+            + $"""({run.GetProperty("machine").GetProperty("cores").GetInt32()} cores), {run.GetProperty("torch_threads").GetInt32()} torch threads, fp32."""
+        replaceSection "bench-generate" (doc.GetProperty("markdown").GetString() + "\n" + stamp)
+    printfn "README.md sections regenerated"
+
+match args with
+| "setup" :: _ -> setup ()
+| "build" :: _ -> build ()
+| "test" :: _ -> test ()
+| "notebooks" :: _ -> (if not (flag "--no-build") then build ()); notebooks ()
+| "quickstart" :: _ -> quickstart ()
+| "bench" :: _ -> bench ()
+| "readme" :: _ -> readme ()
+| _ ->
+    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|bench|readme> [options]"
+    exit 2

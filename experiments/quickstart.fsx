@@ -1,0 +1,63 @@
+// The paper in miniature: `dotnet fsi build.fsx quickstart` (smoke profile, a few minutes on a
+// laptop CPU) or `... quickstart --profile full`.
+//
+// It runs the most complete pipeline the library has so far. Today that is:
+//   1. the paper's 330M configurations and their analytic costs (section 3.1),
+//   2. tiny encoder-decoder and decoder-only models at parameter parity, generating with the
+//      KV cache and with the released algorithm's full recomputation, timed side by side,
+//   3. a comparison table (Markdown) and a figure, stamped with commit, profile and machine.
+// Pretraining, distillation and evaluation join as their issues land.
+
+#load "common.fsx"
+
+open System.IO
+open NotebookSlm.Models
+open NotebookSlm.Accounting
+open NotebookSlm.Benchmarks
+open NotebookSlm.Reporting
+open NotebookSlm.Lab
+open Plotly.NET
+
+let profile = Profile.current ()
+printfn "quickstart, profile %s" profile.Name
+
+// ---- 1. the 330M study, analytically ----
+let study = [ Presets.Paper330M.EncDec1_3; Presets.Paper330M.EncDec1_2; Presets.Paper330M.EncDec2_3; Presets.Paper330M.DecoderOnly ]
+let analytic = Table("preset", "enc/dec", "parameters", "first-token GFLOP (512 in)", "GFLOP per later token", "MiB read per token (bf16)")
+for c in study do
+    let m = CostModel c
+    analytic.Add(c.Name, $"{c.EncoderLayers}/{c.DecoderLayers}", $"{float (ParameterCounts.Of c).Total / 1e6:F1}M",
+                 $"{m.FirstTokenFlops 512 / 1e9:F1}", $"{m.DecodeTokenFlops(512, 1) / 1e9:F3}",
+                 $"{m.BytesPerDecodedToken(512, 1, 2) / 1048576.0:F0}") |> ignore
+printfn "\n%s" (analytic.ToText())
+
+// ---- 2. tiny models, timed ----
+let input, newTokens, repeats = Profile.pick (64, 32, 1) (256, 64, 3)
+let tiny = [ Presets.Tiny.EncDec2_3; Presets.Tiny.DecoderOnly ]
+let timings =
+    [ for c in tiny ->
+        printfn "timing %s: input %d, %d new tokens, %d repeat(s)" c.Name input newTokens repeats
+        GenerationBench.Run(c, input, newTokens, repeats = repeats) ]
+let measured = Table("preset", "parameters", "first token ms (cached)", "tok/s cached", "tok/s recompute", "cache speed-up", "same tokens")
+for r in timings do
+    measured.Add(r.Preset, $"{float r.Parameters / 1e6:F1}M", $"{r.Cached.FirstTokenMs:F1}", $"{r.Cached.DecodeTokensPerSecond:F0}",
+                 $"{r.Recompute.DecodeTokensPerSecond:F0}", $"{r.DecodeSpeedup:F1}x", (if r.SameTokens then "yes" else "NO")) |> ignore
+printfn "\n%s" (measured.ToText())
+
+// ---- 3. table, figure, results ----
+let figure =
+    timings
+    |> List.map (fun r ->
+        Chart.Column(Keys = [ "KV cache"; "recompute (released)" ],
+                     values = [ r.Cached.DecodeTokensPerSecond; r.Recompute.DecodeTokensPerSecond ], Name = r.Preset))
+    |> Chart.combine
+    |> Chart.withYAxisStyle "decode tokens / s"
+    |> Chart.withTitle $"Tiny models, input {input}, {newTokens} new tokens ({profile.Name})"
+let png = Charts.save "quickstart-decode" figure
+
+let results = Results.write "quickstart" {| analytic = analytic.Rows; timings = timings |}
+let summary = Path.Combine(Path.GetDirectoryName results, "quickstart.md")
+File.WriteAllText(summary,
+    $"# Quickstart ({profile.Name})\n\n## 330M configurations (analytic)\n\n{analytic.ToMarkdown()}\n"
+    + $"## Tiny models, measured\n\n{measured.ToMarkdown()}\n![decode speed]({png})\n")
+printfn "\nwrote %s\nwrote %s\nwrote %s" results summary png
