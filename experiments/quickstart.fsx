@@ -58,6 +58,6 @@ let png = Charts.save "quickstart-decode" figure
 let results = Results.write "quickstart" {| analytic = analytic.Rows; timings = timings |}
 let summary = Path.Combine(Path.GetDirectoryName results, "quickstart.md")
 File.WriteAllText(summary,
-    $"# Quickstart ({profile.Name})\n\n## 330M configurations (analytic)\n\n{analytic.ToMarkdown()}\n"
+    $"# Quickstart ({profile.Name})\n\n{Stamp.text ()}\n\n## 330M configurations (analytic)\n\n{analytic.ToMarkdown()}\n"
     + $"## Tiny models, measured\n\n{measured.ToMarkdown()}\n![decode speed]({png})\n")
 printfn "\nwrote %s\nwrote %s\nwrote %s" results summary png

@@ -30,6 +30,15 @@ module Profile =
     /// Picks the value for the current profile.
     let pick (smoke: 'T) (full: 'T) = match current () with Smoke -> smoke | Full -> full
 
+module Stamp =
+    /// "commit abc1234567, profile full, <machine>, <utc>": shown at the top of every notebook
+    /// and results summary, so each number names the code and the machine that made it.
+    let text () =
+        let r = RunInfo.Capture((Profile.current ()).Name)
+        let commit = if r.Commit.Length > 10 then r.Commit[..9] else r.Commit
+        let dirty = if r.Dirty then " (with uncommitted changes)" else ""
+        $"commit {commit}{dirty}, profile {r.Profile}, {r.Machine}, {r.Utc}"
+
 module Paths =
     /// The repository root: $NOTEBOOKSLM_ROOT, else the nearest folder above the current one
     /// holding NotebookSlm.sln.
