@@ -1,0 +1,91 @@
+using NotebookSlm.Models;
+using NotebookSlm.Tokenization;
+
+namespace NotebookSlm.Data;
+
+/// <summary>A tokenized (source, target) pair; the target ends in EOS unless truncation cut it.</summary>
+public sealed record TokenizedPair(int[] Source, int[] Target);
+
+/// <summary>How examples become batches.</summary>
+public sealed record BatchingOptions
+{
+    public int BatchSize { get; init; } = 16;
+    /// <summary>Paper 3.3: maximum input and output lengths 1024 and 256.</summary>
+    public int MaxSourceLength { get; init; } = 1024;
+    public int MaxTargetLength { get; init; } = 256;
+    /// <summary>Examples are sorted by length within pools of this many batches, so a batch
+    /// holds similar lengths and pads little; 1 turns bucketing off.</summary>
+    public int BucketBatches { get; init; } = 50;
+    public bool Shuffle { get; init; } = true;
+    public int Seed { get; init; }
+    public bool DropLast { get; init; }
+
+    public BatchingOptions Validate()
+    {
+        if (BatchSize < 1) throw new ArgumentException($"BatchSize must be at least 1 (got {BatchSize})");
+        if (MaxSourceLength < 1 || MaxTargetLength < 1) throw new ArgumentException($"maximum lengths must be positive (got {MaxSourceLength}, {MaxTargetLength})");
+        if (BucketBatches < 1) throw new ArgumentException($"BucketBatches must be at least 1 (got {BucketBatches})");
+        return this;
+    }
+}
+
+/// <summary>Tokenization of text pairs, length-bucketed batching and padding to the batch maximum.</summary>
+public static class Batching
+{
+    /// <summary>As the released data pipeline does: the source as encoded, the target with EOS
+    /// appended; both truncated to their maximum lengths.</summary>
+    public static TokenizedPair Tokenize(TextPair pair, ITokenizer tokenizer, int maxSource = 1024, int maxTarget = 256)
+    {
+        var source = tokenizer.Encode(pair.Source);
+        var target = tokenizer.Encode(pair.Target).Append(tokenizer.EosId).ToArray();
+        if (source.Length == 0) source = [tokenizer.EosId];     // an empty source still needs one position
+        return new TokenizedPair(source.Length > maxSource ? source[..maxSource] : source,
+                                 target.Length > maxTarget ? target[..maxTarget] : target);
+    }
+
+    /// <summary>
+    /// One epoch of batches: a seeded shuffle (seed + epoch), then within each pool of
+    /// BucketBatches batches a sort by source then target length, cut into batches whose
+    /// order is shuffled again. Every example appears once (the last batch may be short
+    /// unless DropLast).
+    /// </summary>
+    public static IEnumerable<IReadOnlyList<TokenizedPair>> Epoch(IReadOnlyList<TokenizedPair> data, BatchingOptions o, int epoch = 0)
+    {
+        o.Validate();
+        var order = Enumerable.Range(0, data.Count).ToList();
+        var rng = new Random(HashCode.Combine(o.Seed, epoch));
+        if (o.Shuffle) order = Corpora.Splits.Shuffle(order, rng.Next());
+        int pool = o.BatchSize * o.BucketBatches;
+        var batches = new List<IReadOnlyList<TokenizedPair>>();
+        for (int start = 0; start < order.Count; start += pool)
+        {
+            var chunk = order.Skip(start).Take(pool).Select(i => data[i]);
+            if (o.BucketBatches > 1) chunk = chunk.OrderBy(p => p.Source.Length).ThenBy(p => p.Target.Length);
+            var sorted = chunk.ToList();
+            for (int b = 0; b < sorted.Count; b += o.BatchSize)
+            {
+                var batch = sorted.Skip(b).Take(o.BatchSize).ToList();
+                if (batch.Count < o.BatchSize && o.DropLast) continue;
+                batches.Add(batch);
+            }
+        }
+        return o.Shuffle ? Corpora.Splits.Shuffle(batches, rng.Next()) : batches;
+    }
+
+    /// <summary>Pads a batch to its own longest source and target (right padding) with masks.</summary>
+    public static Seq2SeqBatch ToTensors(IReadOnlyList<TokenizedPair> batch, int padId) =>
+        Seq2SeqBatch.From(batch.Select(p => p.Source).ToArray(), batch.Select(p => p.Target).ToArray(), padId);
+
+    /// <summary>Share of padding in the batches' source and target tensors (what bucketing saves).</summary>
+    public static double PaddingFraction(IEnumerable<IReadOnlyList<TokenizedPair>> batches)
+    {
+        long real = 0, total = 0;
+        foreach (var b in batches)
+        {
+            int s = b.Max(p => p.Source.Length), t = b.Max(p => p.Target.Length);
+            real += b.Sum(p => (long)p.Source.Length + p.Target.Length);
+            total += (long)b.Count * (s + t);
+        }
+        return total == 0 ? 0 : 1.0 - real / (double)total;
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.ML.Tokenizers;
+
+namespace NotebookSlm.Tokenization;
+
+/// <summary>
+/// GPT-2's byte-level BPE (50,257 entries) from Microsoft.ML.Tokenizers and its Gpt2 data
+/// package. GPT-2 has one special token, <c>&lt;|endoftext|&gt;</c> (50256), which serves as
+/// bos and eos; pad, unk and the sentinels are appended after it (50257 up), so a model's
+/// vocabulary must cover <see cref="VocabSize"/>.
+/// </summary>
+public sealed class Gpt2Tokenizer : ITokenizer
+{
+    const int EndOfText = 50256;
+    readonly TiktokenTokenizer inner = TiktokenTokenizer.CreateForModel("gpt2");
+
+    public Gpt2Tokenizer(int sentinels = 100) => SentinelCount = sentinels;
+
+    public string Name => "gpt2";
+    public int VocabSize => EndOfText + 3 + SentinelCount;
+    public int PadId => EndOfText + 1;
+    public int BosId => EndOfText;
+    public int EosId => EndOfText;
+    /// <summary>Never produced: byte-level BPE covers every input.</summary>
+    public int UnkId => EndOfText + 2;
+    public int SentinelCount { get; }
+
+    public int SentinelId(int index) =>
+        index >= 0 && index < SentinelCount ? EndOfText + 3 + index
+        : throw new ArgumentOutOfRangeException(nameof(index), $"sentinel {index} outside 0..{SentinelCount - 1}");
+
+    public int[] Encode(string text) => inner.EncodeToIds(text).ToArray();
+
+    public string Decode(IEnumerable<int> ids) => inner.Decode(ids.Where(i => i >= 0 && i < EndOfText)) ?? "";
+
+    public string TokenText(int id) => id switch
+    {
+        EndOfText => "<|endoftext|>",
+        _ when id == PadId => "<pad>",
+        _ when id == UnkId => "<unk>",
+        _ when id > UnkId && id < VocabSize => $"<extra_id_{id - UnkId - 1}>",
+        _ when id >= 0 && id < EndOfText => inner.Decode([id]) ?? $"<id {id}>",
+        _ => $"<id {id}>",
+    };
+}
