@@ -6,6 +6,8 @@ var root = new RootCommand("NotebookSlm: encoder-decoder vs decoder-only small l
 root.Subcommands.Add(ModelCommands.Presets());
 root.Subcommands.Add(ModelCommands.Params());
 root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Train());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 return root.Parse(args).Invoke();

@@ -20,7 +20,7 @@ let fixtureDir = Path.Combine(repoRoot, "tests", "NotebookSlm.Tests", "fixtures"
 let spm = lazy (SentencePieceModelTokenizer(Path.Combine(fixtureDir, "sotu-512.model")))
 
 let all () : ITokenizer list =
-    [ ByteTokenizer(); Gpt2Tokenizer(); Tokenizers.Load Tokenizers.Phi35; spm.Value ]
+    [ ByteTokenizer(); Gpt2Tokenizer(); AutoTokenizer.Load AutoTokenizer.Phi35; spm.Value ]
 
 [<Tests>]
 let tests =
@@ -49,7 +49,7 @@ let tests =
         }
 
         test "the Phi-3.5 tokenizer uses the file's own ids and the released special tokens" {
-            let t = Tokenizers.Load Tokenizers.Phi35
+            let t = AutoTokenizer.Load AutoTokenizer.Phi35
             Expect.sequenceEqual (t.Encode "Hello world") [| 15043; 3186 |] "BPE ids of tokenizer.json"
             Expect.equal (t.PadId, t.BosId, t.EosId, t.UnkId) (0, 1, 32000, 0) "pad = unk = 0, bos 1, eos <|endoftext|>"
             Expect.sequenceEqual (t.Encode "<|endoftext|>") [| 32000 |] "special tokens in text are respected"
@@ -84,9 +84,9 @@ let tests =
         }
 
         test "specs name every tokenizer kind, and a bad spec is a clear error" {
-            Expect.equal (Tokenizers.Load "bytes").Name "bytes" "bytes"
-            Expect.equal (Tokenizers.Load(Path.Combine(fixtureDir, "sotu-512.model"))).VocabSize 512 ".model path"
-            expectError<ArgumentException> (fun () -> Tokenizers.Load "nonsense" |> ignore) [ "unknown tokenizer 'nonsense'"; "phi-3.5" ]
-            expectError<FileNotFoundException> (fun () -> Tokenizers.Load "/nonexistent/x.model" |> ignore) [ "/nonexistent/x.model" ]
+            Expect.equal (AutoTokenizer.Load "bytes").Name "bytes" "bytes"
+            Expect.equal (AutoTokenizer.Load(Path.Combine(fixtureDir, "sotu-512.model"))).VocabSize 512 ".model path"
+            expectError<ArgumentException> (fun () -> AutoTokenizer.Load "nonsense" |> ignore) [ "unknown tokenizer 'nonsense'"; "phi-3.5" ]
+            expectError<FileNotFoundException> (fun () -> AutoTokenizer.Load "/nonexistent/x.model" |> ignore) [ "/nonexistent/x.model" ]
         }
     ]

@@ -8,7 +8,7 @@ namespace NotebookSlm.Tokenization;
 /// this library), a path to a SentencePiece <c>.model</c>, or a path to a <c>tokenizer.json</c>
 /// (or a folder holding one).
 /// </summary>
-public static class Tokenizers
+public static class AutoTokenizer
 {
     public const string Phi35 = "phi-3.5";
 
@@ -36,7 +36,7 @@ public static class Tokenizers
     /// <summary>Writes (once) the embedded tokenizer files to the cache and returns the tokenizer.json path.</summary>
     static string ExtractAsset(string name)
     {
-        var asm = typeof(Tokenizers).Assembly;
+        var asm = typeof(AutoTokenizer).Assembly;
         var dir = Path.Combine(Runtime.TorchRuntime.CacheRoot, "tokenizers", name, asm.ManifestModule.ModuleVersionId.ToString("N")[..12]);
         var prefix = $"Tokenizers/{name}/";
         foreach (var resource in asm.GetManifestResourceNames().Where(r => r.StartsWith(prefix, StringComparison.Ordinal)))

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Text.Json;
+using NotebookSlm.Tokenization;
+
+namespace NotebookSlm.Cli.Commands;
+
+/// <summary><c>slm tokenize</c>: ids and tokens of a text under any tokenizer; <c>slm tokenizer train</c>.</summary>
+static class TokenizeCommand
+{
+    public static Command Create()
+    {
+        var tokenizer = new Option<string>("--tokenizer") { Description = "bytes, gpt2, phi-3.5, a .model path or a tokenizer.json path", Required = true };
+        var text = new Option<string>("--text") { Description = "text to tokenize", Required = true };
+        var json = new Option<bool>("--json") { Description = "print JSON" };
+        var cmd = new Command("tokenize", "show the token ids and tokens of a text") { tokenizer, text, json };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            var t = AutoTokenizer.Load(r.GetValue(tokenizer)!);
+            var s = r.GetValue(text)!;
+            var ids = t.Encode(s);
+            var tokens = ids.Select(t.TokenText).ToArray();
+            bool lossless = t.Decode(ids) == s;
+            if (r.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    tokenizer = t.Name, vocab_size = t.VocabSize, ids, tokens, count = ids.Length, round_trip = lossless,
+                    special = new { pad = t.PadId, bos = t.BosId, eos = t.EosId, unk = t.UnkId, first_sentinel = t.SentinelCount > 0 ? t.SentinelId(0) : -1 },
+                }, Cli.Json));
+            else
+            {
+                Console.WriteLine($"{t.Name}: vocabulary {t.VocabSize}, pad {t.PadId}, bos {t.BosId}, eos {t.EosId}, unk {t.UnkId}, {t.SentinelCount} sentinels");
+                Console.WriteLine($"{ids.Length} tokens; decoding gives the text back: {(lossless ? "yes" : "no")}");
+                Console.WriteLine($"ids:    {string.Join(' ', ids)}");
+                Console.WriteLine($"tokens: {string.Join(" | ", tokens)}");
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Train()
+    {
+        var input = new Option<string[]>("--input") { Description = "text files, one paragraph per line", Required = true, AllowMultipleArgumentsPerToken = true };
+        var output = new Option<string>("--out") { Description = "output prefix (writes PREFIX.model and PREFIX.vocab)", Required = true };
+        var vocab = new Option<int>("--vocab") { DefaultValueFactory = _ => 8192 };
+        var type = new Option<string>("--model-type") { Description = "bpe or unigram", DefaultValueFactory = _ => "bpe" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 17 };
+        var train = new Command("train", "train a SentencePiece tokenizer on local text (Debian's spm_train)") { input, output, vocab, type, seed };
+        train.SetAction(r => Cli.Run(() =>
+        {
+            Data.Corpora.Provisioning.EnsureApt(["sentencepiece"], Console.Error.WriteLine);
+            var path = TokenizerTraining.TrainSentencePiece(r.GetValue(input)!, r.GetValue(output)!,
+                new SentencePieceTrainingOptions { VocabSize = r.GetValue(vocab), ModelType = r.GetValue(type)!, Seed = r.GetValue(seed) },
+                Console.WriteLine);
+            var t = new SentencePieceModelTokenizer(path);
+            Console.WriteLine($"{path}: vocabulary {t.VocabSize}, {t.SentinelCount} sentinels");
+            return 0;
+        }));
+        var cmd = new Command("tokenizer", "tokenizer tools") { train };
+        return cmd;
+    }
+}
