@@ -28,9 +28,9 @@ public static class FineWebParquet
         try
         {
             var fields = reader.Schema.Fields.ToDictionary(f => f.Name, StringComparer.Ordinal);
-            var text = Column(path, fields, "text", required: true, typeof(string))!;
+            var text = Column(path, fields, "text", required: true, typeof(string), typeof(ReadOnlyMemory<char>))!;
             var score = Column(path, fields, "score", required: false, typeof(double), typeof(float));
-            var id = Column(path, fields, "id", required: false, typeof(string));
+            var id = Column(path, fields, "id", required: false, typeof(string), typeof(ReadOnlyMemory<char>));
             long row = 0;
             var name = Path.GetFileName(path);
             for (int g = 0; g < reader.RowGroupCount; g++)
@@ -59,7 +59,7 @@ public static class FineWebParquet
                 ? throw new DataFormatException(path, 0, name, $"no '{name}' column; columns present: {string.Join(", ", fields.Keys)}")
                 : null;
         if (f is not DataField df || df.IsArray || !types.Contains(df.ClrType))
-            throw new DataFormatException(path, 0, name, $"column '{name}' is {Describe(f)}; expected {string.Join(" or ", types.Select(t => t.Name))}");
+            throw new DataFormatException(path, 0, name, $"column '{name}' is {Describe(f)}; expected {(types[0] == typeof(string) ? "a string" : string.Join(" or ", types.Select(t => t.Name)))}");
         return df;
     }
 

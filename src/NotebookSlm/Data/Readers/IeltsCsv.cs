@@ -52,7 +52,7 @@ public static class IeltsCsv
     public static void Write(string path, IEnumerable<Essay> essays) =>
         AtomicFile.Write(path, stream =>
         {
-            using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+            using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
             w.WriteLine("prompt,essay,band");
             foreach (var e in essays)
             {
