@@ -318,6 +318,13 @@ let tests =
             Expect.equal essays[1].Band 7.0 "band"
         }
 
+        test "a CSV exported with pandas' unnamed index column reads the same essays" {
+            // chillies/IELTS_evaluations ships its CSV this way: header ",prompt,essay,evaluation,band".
+            let path = writeTemp "pandas.csv" ",prompt,essay,evaluation,band\n0,p0,\"e0, with comma\",\"## Task Achievement:\nok\",6.5\n1,p1,e1,v,7\n"
+            let essays = IeltsCsv.Read path |> Seq.toList
+            Expect.equal [ for e in essays -> e.Prompt, e.Text, e.Band ] [ "p0", "e0, with comma", 6.5; "p1", "e1", 7.0 ] "essays"
+        }
+
         test "a non-numeric band is an error naming the physical line where the record starts" {
             let path = writeTemp "b.csv" "prompt,essay,band\np,\"two\nlines\",6\np2,e2,six\n"
             expectError<DataFormatException> (fun () -> IeltsCsv.Read path |> Seq.iter ignore) [ $"{path}:4:"; "field 'band'"; "'six' is not a number" ]

@@ -23,6 +23,7 @@ public static class CodePoints
     /// <summary>The code point offset of UTF-16 index <paramref name="index"/>.</summary>
     public static int FromUtf16(string text, int index)
     {
+        if (text.AsSpan(0, Math.Clamp(index, 0, text.Length)).IndexOfAnyInRange('\uD800', '\uDFFF') < 0) return index;
         int pairs = 0;
         for (int i = 0; i + 1 < index && i + 1 < text.Length; i++)
             if (char.IsHighSurrogate(text[i]) && char.IsLowSurrogate(text[i + 1])) { pairs++; i++; }
