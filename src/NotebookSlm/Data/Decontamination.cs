@@ -15,7 +15,8 @@ public sealed record DecontaminationResult(SourceDocument? Kept, int ParagraphsR
 /// (punctuation, apostrophes, markup left in text) separates words, so "don't" and "don’t",
 /// "a , b" and "a, b" give the same words. Every n-gram of every evaluation text is hashed to a
 /// 64-bit value (a polynomial rolling hash over per-word hashes, then an avalanche) and kept in a
-/// HashSet&lt;ulong&gt;: about 40 bytes per distinct n-gram instead of the n-gram's text.
+/// HashSet&lt;ulong&gt;: 20-40 bytes per distinct n-gram instead of its text (measured: 4.1M
+/// 13-grams from 4M words in 120 MB, built in 1.3 s).
 /// A document's n-grams run across its paragraph breaks (so option lists of short paragraphs
 /// are caught); every paragraph that any matching n-gram touches is stripped, the rest of the
 /// document is kept. We strip paragraphs rather than drop whole documents because a boilerplate

@@ -220,6 +220,14 @@ let tests =
             Expect.equal (List.ofSeq ps) [ "Returns a List<String> of the bars, see baz(int)."; "one"; "two & three"; "Returns: the Map" ] "rendered"
         }
 
+        test "Javadoc: tags after a wide gutter are tags; declarations skip line comments and stop at '=' outside annotations" {
+            let src = "class A {\n    /**\n     *  Gets it.\n     *  @param order The order value\n     */\n    @SuppressWarnings(\"x\") // why\n    public void get(int order) { }\n"
+                      + "    /** The limit. */\n    @Deprecated(since=\"9\") static final int LIMIT = 10;\n    /**/ int none;\n}\n"
+            Expect.equal (List.ofSeq (JavadocText.Paragraphs src))
+                [ "@SuppressWarnings(\"x\") public void get(int order)"; "Gets it."; "Parameters: order - The order value"
+                  "@Deprecated(since=\"9\") static final int LIMIT"; "The limit." ] "paragraphs"
+        }
+
         test "HTML text: paragraphs, line breaks, pre blocks, entities; skipped and out-of-root elements vanish" {
             let html = "<html><head><title>T</title><script>var x = '<p>no</p>';</script></head><body><!-- c --><div class=\"nav top\"><div>menu</div>tail</div>"
                        + "<div role=\"main\"><p>a &amp; b</p><p>c<br/>d</p><pre>x = 1\n\n  y &lt; 2</pre><p>one<p>two</div><p>after</p></body></html>"

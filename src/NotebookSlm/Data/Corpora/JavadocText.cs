@@ -55,11 +55,12 @@ public static class JavadocText
             var line = raw.TrimEnd('\r').TrimStart();
             while (line.StartsWith('*')) line = line[1..];
             if (line.StartsWith(' ')) line = line[1..];
-            if (line.StartsWith('@') && line.Length > 1 && char.IsAsciiLetter(line[1]))
+            var trimmed = line.TrimStart();
+            if (trimmed.StartsWith('@') && trimmed.Length > 1 && char.IsAsciiLetter(trimmed[1]))
             {
                 int end = 1;
-                while (end < line.Length && char.IsAsciiLetter(line[end])) end++;
-                tags.Add((line[1..end], new StringBuilder(line[end..].Trim())));
+                while (end < trimmed.Length && char.IsAsciiLetter(trimmed[end])) end++;
+                tags.Add((trimmed[1..end], new StringBuilder(trimmed[end..].Trim())));
                 continue;
             }
             (tags.Count > 0 ? tags[^1].Text : main).Append(line).Append('\n');
@@ -156,17 +157,26 @@ public static class JavadocText
     /// '{', ';', '=' or comment, whitespace collapsed; empty when longer than 300 characters.</summary>
     static string Declaration(string source, int from)
     {
-        int end = from, depth = 0;
-        for (; end < source.Length; end++)
+        var sb = new StringBuilder();
+        int depth = 0;
+        for (int end = from; end < source.Length && sb.Length <= 600; end++)
         {
             char ch = source[end];
+            if (ch == '/' && end + 1 < source.Length && source[end + 1] == '/')
+            {
+                int eol = source.IndexOf('\n', end);
+                if (eol < 0) break;
+                end = eol;
+                sb.Append(' ');
+                continue;
+            }
+            if (ch == '/' && end + 1 < source.Length && source[end + 1] == '*') break;
             if (ch == '(') depth++;
             else if (ch == ')') depth--;
             else if (ch is '{' or ';' || (ch == '=' && depth == 0)) break;
-            else if (ch == '/' && end + 1 < source.Length && source[end + 1] is '*' or '/') break;
+            sb.Append(ch);
         }
-        if (end - from > 600) return "";
-        var text = string.Join(' ', source[from..end].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        var text = string.Join(' ', sb.ToString().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
         return text.Length <= 300 ? text : "";
     }
 }
