@@ -17,9 +17,9 @@ namespace NotebookSlm.Data.Corpora;
 /// document), every English man page (which the summarisation task also draws on, which is why
 /// decontamination matters; about 80% of them are Google Cloud SDK gcloud pages, whose repeated
 /// flag descriptions paragraph dedup removes) and the documentation comments of the OpenJDK 17
-/// sources (declaration + Javadoc text; added to reach the 16M-word target). Steps per document: clean (HTML to paragraphs without navigation, tables of
-/// contents or copyright footers); keep a deterministic fraction when Scale &lt; 1 (by a hash of
-/// the id); drop documents under 50 words; exact dedup (<see cref="Dedup"/>: repeated documents,
+/// sources (declaration + Javadoc text; added to reach the 16M-word target). Steps per document:
+/// clean (HTML to paragraphs without navigation, tables of contents or copyright footers); keep a
+/// deterministic fraction when Scale &lt; 1 (by a hash of the id); drop documents under 50 words; exact dedup (<see cref="Dedup"/>: repeated documents,
 /// then repeated paragraphs of 10+ words; first occurrence wins); 13-gram decontamination
 /// against ctx.EvaluationTexts (<see cref="Decontamination"/>: offending paragraphs stripped);
 /// drop what fell under 50 words; split train/val by Splits.Assign(id, seed, val 1%, test 0).
@@ -128,6 +128,7 @@ public sealed class EduLocal : ICorpusRecipe
                     c.Characters += text.Length;
                 }
                 c.AddTo(spec.Name, counts, removed);
+                // Every source but WordNet yields one document per file; WordNet reads its four data files.
                 var files = spec.Name == TextSources.WordNetName ? 4 : c.Files;
                 sources.Add(new SourceInfo(spec.Name, spec.Package, PackageVersion(spec.Package), spec.Licence, (int)files, spec.Note));
                 ctx.Log($"{Name}: {spec.Name}: {c.Documents:N0} documents, {c.Words:N0} words kept of {c.Files:N0} read " +
@@ -209,7 +210,9 @@ public sealed class EduLocal : ICorpusRecipe
         catch (System.ComponentModel.Win32Exception) { return "unknown"; }
     }
 
-    /// <summary>Per-source tallies, written to the manifest's counts and removed maps.</summary>
+    /// <summary>Per-source tallies, written to the manifest's counts and removed maps as
+    /// "&lt;source&gt;.&lt;key&gt;" and summed under "&lt;key&gt;". Words are whitespace-separated;
+    /// characters are UTF-16 code units (string.Length) of the written text.</summary>
     sealed class SourceCounts
     {
         public long Files, ScaledOut, Documents, Words, Characters, Short, DuplicateDocuments, DuplicateParagraphs, DuplicateWords,
