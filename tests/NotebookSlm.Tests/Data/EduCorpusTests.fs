@@ -29,7 +29,8 @@ let jdkZip (dir: string) =
 
 let fixtureSources (dir: string) =
     RawSources(ManPages = fx "man", WordNet = fx "wordnet", PythonDocs = fx "python-docs",
-               DebianHandbook = fx "debian-handbook", NpmRoot = fx "npm", JdkSourceZip = jdkZip dir)
+               DebianHandbook = fx "debian-handbook", NpmRoot = fx "npm", JdkSourceZip = jdkZip dir,
+               PostgresDocs = fx "postgresql-docs", GitDocs = fx "git-docs", DebianReference = fx "debian-reference")
 
 /// A non-null value (test fails otherwise): the nullable results of dedup and decontamination, JSON strings.
 let some (x: 'T | null) : 'T =
@@ -72,9 +73,9 @@ let window (start: int) (count: int) = String.Join(" ", evalWords[start .. start
 
 let build (outDir: string) (seed: int) (scale: float) (evalTexts: string list) =
     let ctx = BuildContext(outDir, fixtureSources (Path.GetDirectoryName outDir |> some), seed, (fun (_: string) -> ()), Scale = scale, EvaluationTexts = List.toArray evalTexts)
-    EduLocal(NodeDocs = fx "nodejs-docs").Build ctx
+    EduLocal().Build ctx
 
-let allSources = [ "python-docs"; "nodejs-docs"; "debian-handbook"; "brown"; "sotu"; "wordnet"; "man-pages"; "jdk-javadoc" ]
+let allSources = [ "python-docs"; "postgresql-docs"; "git-docs"; "debian-reference"; "debian-handbook"; "brown"; "sotu"; "wordnet"; "man-pages"; "jdk-javadoc" ]
 
 // 17 words of the 1790 fixture address (one of its paragraphs begins so), and 12 consecutive
 // words of a Brown sentence ("Georgia's" is two words, georgia and s).
@@ -96,15 +97,29 @@ let tests =
             Expect.isTrue (d.Paragraphs |> Seq.forall (fun p -> not (p.Contains "\n\n"))) "no paragraph holds a blank line"
         }
 
-        test "Node.js docs: all.html is skipped; the API text is kept without navigation, permalinks, history tables or CommonJS twins" {
-            let docs = TextSources.NodeDocs(fx "nodejs-docs") |> Seq.toList
-            Expect.equal (docs |> List.map (fun d -> d.Id)) [ "nodejs-docs/fs.html" ] "all.html repeats every page"
+        test "PostgreSQL manual: index pages are skipped; a reference page keeps its text without navigation" {
+            let docs = TextSources.PostgresDocs(fx "postgresql-docs") |> Seq.toList
+            Expect.equal (docs |> List.map (fun d -> d.Id)) [ "postgresql-docs/sql-load.html" ] "bookindex.html is an index"
             let d = docs.Head
-            Expect.equal (List.ofSeq (Seq.truncate 4 d.Paragraphs)) [ "File system"; "Stability: 2 - Stable"; "Source Code: lib/fs.js"; "The node:fs module enables interacting with the file system in a way modeled on standard POSIX functions." ] "opening"
-            Expect.stringContains d.Text "import { unlink } from 'node:fs/promises';\ntry {\n  await unlink('/tmp/hello');" "ES-module example kept line by line"
-            for gone in [ "require('node:fs/promises')"; "Table of contents"; "Node.js v20.20.2 documentation"; "About this documentation"; "#"; "copy"; "History"; "v11.14.0" ] do
-                Expect.isFalse (d.Text.Contains gone) $"'{gone}' dropped"
-            Expect.stringContains d.Text "Care must be taken when performing multiple concurrent modifications on the same file or data corruption may occur." "last paragraph"
+            Expect.stringContains d.Text "LOAD — load a shared library file" "the NAME line"
+            Expect.stringContains d.Text "This command loads a shared library file into the PostgreSQL server's address space." "body prose"
+            for gone in [ "Prev"; "Next"; "Home"; "Up" ] do
+                Expect.isFalse (d.Paragraphs |> Seq.exists (fun p -> p = gone)) $"navigation '{gone}' dropped"
+        }
+
+        test "Git documentation: the NAME line and the description are kept, the footer's date is not" {
+            let d = TextSources.GitDocs(fx "git-docs") |> Seq.exactlyOne
+            Expect.equal d.Id "git-docs/git-mv.html" "id"
+            Expect.stringContains d.Text "Move or rename a file, a directory, or a symlink" "NAME line"
+            Expect.stringContains d.Text "The index is updated after successful completion, but the change must still be" "description"
+            Expect.isFalse (d.Text.Contains "Last updated") "footer dropped"
+        }
+
+        test "Debian Reference: English chapters only, without navigation or tables of contents" {
+            let docs = TextSources.DebianReference(fx "debian-reference") |> Seq.toList
+            Expect.equal (docs |> List.map (fun d -> d.Id)) [ "debian-reference/pr01.en.html" ] "index.en.html is a table of contents"
+            Expect.isFalse (docs.Head.Paragraphs |> Seq.exists (fun p -> p = "Next" || p = "Prev")) "navigation dropped"
+            Expect.isGreaterThan docs.Head.Words 30 "prose kept"
         }
 
         test "Debian handbook: only en-US pages, without banner, Prev/Next navigation or table of contents" {

