@@ -15,7 +15,8 @@ public sealed record JavaTranslation(string? CSharp, string? Refused);
 /// <item>Refusal (JavaToCSharpChecks): a method with a construct the rules do not carry over
 /// is skipped with a reason (lambdas, method references, switch, anonymous or local classes,
 /// wildcards, labels, octal literals, Java-only library names, unmapped library members, ...).</item>
-/// <item>Identifiers that are C# keywords get '@' (in -> @in).</item>
+/// <item>Identifiers that are C# keywords get '@' (in -> @in); C-style array declarators move
+/// to the type (byte b[] -> byte[] b).</item>
 /// <item>Header: annotations dropped except @Override on toString()/hashCode()/equals(Object)
 /// (-> override) and @Deprecated (-> [Obsolete]); final dropped; synchronized ->
 /// [MethodImpl(MethodImplOptions.Synchronized)]; type parameters moved after the name;
@@ -46,6 +47,7 @@ public static partial class JavaToCSharp
         if (JavaToCSharpChecks.Refusal(method) is { } reason) return new JavaTranslation(null, reason);
         foreach (var x in t)
             if (x.Kind == JavaTokenKind.Identifier && CSharpOnlyKeywords.Contains(x.Text)) x.Text = "@" + x.Text;
+        if (ArrayDeclaratorsRule(t) is { } declaratorReason) return new JavaTranslation(null, declaratorReason);
         if (Header(t) is { } headerReason) return new JavaTranslation(null, headerReason);
         if (StaticMembersRule(t) is { } staticReason) return new JavaTranslation(null, staticReason);
         TypesRule(t);

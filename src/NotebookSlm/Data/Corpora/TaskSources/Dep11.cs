@@ -151,8 +151,9 @@ public static class Dep11
         {
             var l = lines[k].Length >= indent ? lines[k][indent..] : "";
             bool empty = l.Trim().Length == 0, moreIndented = l.StartsWith(' ');
-            if (k > 0)
-                sb.Append(literal || empty || moreIndented || prevMoreIndented || lines[k - 1].Trim().Length == 0 ? "\n" : " ");
+            bool prevEmpty = k > 0 && lines[k - 1].Trim().Length == 0;
+            if (k > 0)                       // folding: an empty line stands for the one line break kept
+                sb.Append(literal || empty || moreIndented || prevMoreIndented ? "\n" : prevEmpty ? "" : " ");
             if (!empty) sb.Append(literal ? l : l.TrimEnd());
             prevMoreIndented = moreIndented;
         }

@@ -66,7 +66,6 @@ public static partial class JavaToCSharpChecks
             if ((s.EndsWith("Exception", StringComparison.Ordinal) || s.EndsWith("Error", StringComparison.Ordinal))
                 && char.IsUpper(s[0]) && next != "." && prev != "." && !Exceptions.ContainsKey(s))
                 return $"unmapped exception: {s}";
-            if (char.IsLower(s[0]) && next == "[" && k + 2 < t.Count && t[k + 2].Text == "]") return "C-style array declarator";
         }
         return null;
     }
