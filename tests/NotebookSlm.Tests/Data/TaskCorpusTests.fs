@@ -288,6 +288,14 @@ let tests =
             Expect.equal s [ "Mr. Smith went to the U.S. capital."; "He met J. Doe there!"; "Did it rain?"; "Yes, e.g. Monday was wet." ] "sentences"
         }
 
+        test "sentences group into paragraphs of at least the minimum, a short tail joining the last" {
+            let sentence n = "Word " + String.Join(" ", Array.create (n - 2) "word") + " end."
+            let text = String.Join(" ", [ sentence 60; sentence 60; sentence 30; sentence 80; sentence 20 ])
+            let groups = Sentences.Group(text, 100) |> List.ofSeq
+            Expect.equal (groups |> List.map words) [ 120; 130 ] "120 words, then 110 plus a 20-word tail"
+            Expect.equal (String.Join(" ", groups)) text "nothing lost or reordered"
+        }
+
         testProperty "sentence spans cover every non-space character in order" <| fun (parts: char list list) ->
             let text = String.Join(". ", parts |> List.map (fun p -> String(Array.ofList p)))
             let spans = Sentences.Spans text
@@ -341,6 +349,7 @@ let tests =
             Expect.equal (SumLocal.Reject(doc, "two words")) "summary not 3-30 words" "short summary"
             Expect.equal (SumLocal.Reject(doc, String.Join(" ", Array.create 31 "w"))) "summary not 3-30 words" "long summary"
             Expect.equal (SumLocal.Reject("List directory contents of every FILE given. " + doc, "list directory contents")) "summary inside first sentence" "copied"
+            Expect.equal (SumLocal.Reject(doc, "manual page for clang-rename 14")) "placeholder summary (help2man)" "help2man placeholder"
             Expect.isNull (SumLocal.Reject(doc, "a summary of three")) "kept"
             Expect.equal (SumLocal.NameDescription "ls, dir - list directory contents") "list directory contents" "NAME line"
             Expect.isNull (SumLocal.NameDescription "ls") "no separator"

@@ -139,6 +139,46 @@ public static partial class JavaToCSharp
         return name.Length == 0 || !char.IsLower(name[0]) ? name : char.ToUpperInvariant(name[0]) + name[1..];
     }
 
+    /// <summary>C-style array declarators move to the type: byte b[] -> byte[] b. A declarator
+    /// list (int a[], b;) is refused: moving the brackets would change b's type.</summary>
+    static string? ArrayDeclaratorsRule(List<Tok> t)
+    {
+        int depth = 0;
+        for (int i = 0; i + 2 < t.Count; i++)
+        {
+            var s = t[i].Text;
+            if (s == "(") depth++;
+            else if (s == ")") depth--;
+            if (t[i].Kind != JavaTokenKind.Identifier || !char.IsLower(s.TrimStart('@')[0]) || t[i + 1].Text != "[" || t[i + 2].Text != "]") continue;
+            int end = i + 1;
+            while (end + 1 < t.Count && t[end].Text == "[" && t[end + 1].Text == "]") end += 2;
+            if (depth == 0 && DeclaresMore(t, end)) return "C-style array declarator list";
+            var brackets = t.GetRange(i + 1, end - i - 1);
+            t.RemoveRange(i + 1, end - i - 1);
+            brackets[0].Space = false;
+            t.InsertRange(i, brackets);
+            t[i + brackets.Count].Space = true;
+            i += brackets.Count;
+        }
+        return null;
+    }
+
+    /// <summary>Whether the local declaration going on at <paramref name="from"/> declares
+    /// another variable: a ',' at its top level before its ';'.</summary>
+    static bool DeclaresMore(List<Tok> t, int from)
+    {
+        int nest = 0;
+        for (int k = from; k < t.Count; k++)
+        {
+            var s = t[k].Text;
+            if (s is "(" or "[" or "{") nest++;
+            else if (s is ")" or "]" or "}") { if (--nest < 0) return false; }
+            else if (nest == 0 && s == ";") return false;
+            else if (nest == 0 && s == ",") return true;
+        }
+        return false;
+    }
+
     /// <summary>Rewrites literals: long suffix 'l' -> 'L', "1." -> "1.0", and hex or binary
     /// literals beyond the signed range (Java wraps them, C# rejects them) -> unchecked casts.</summary>
     static void LiteralsRule(List<Tok> t)

@@ -260,32 +260,11 @@ public sealed class QaLocal : ICorpusRecipe
             var key = "sotu/" + Path.GetFileNameWithoutExtension(file);
             if (!TaskCorpusSupport.Keep(key, ctx.Scale)) continue;
             var speech = SotuSpeeches.Read(file);
-            var ps = SentenceParagraphs(Sentences.Collapse(speech.Text), SotuParagraphWords)
+            var ps = Sentences.Group(Sentences.Collapse(speech.Text), SotuParagraphWords)
                 .Select(text => new Paragraph(text, QaTemplates.Cloze(text, "sotu-cloze", null, options: false))).ToList();
             articles.Add(new Article(key, $"State of the Union {speech.Year} ({speech.Name})", "sotu", ps));
         }
         return files.Count;
-    }
-
-    /// <summary>Consecutive sentences grouped until each group has at least minWords words;
-    /// a short tail joins the last group.</summary>
-    public static List<string> SentenceParagraphs(string text, int minWords)
-    {
-        var groups = new List<List<string>>();
-        var current = new List<string>();
-        int words = 0;
-        foreach (var s in Sentences.Split(text))
-        {
-            current.Add(s);
-            words += Sentences.WordCount(s);
-            if (words >= minWords) { groups.Add(current); current = []; words = 0; }
-        }
-        if (current.Count > 0)
-        {
-            if (groups.Count > 0 && words < minWords / 2) groups[^1].AddRange(current);
-            else groups.Add(current);
-        }
-        return groups.Select(g => string.Join(' ', g)).ToList();
     }
 
     /// <summary>Maximal runs of consecutive items with the same key.</summary>

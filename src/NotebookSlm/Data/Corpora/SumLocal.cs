@@ -14,7 +14,8 @@ namespace NotebookSlm.Data.Corpora;
 ///     into text, one per line (document), and the Summary (summary), id "appstream/&lt;id&gt;".
 /// Filters, each counted in the manifest's Removed: document at least 30 words, summary 3-30
 /// words, summary not contained in the document's first sentence (which would make the task
-/// copying), duplicate documents and ids. Splits by a hash of (seed, id): val 5%, test 5%.
+/// copying), help2man's placeholder summary "manual page for X" (its page is --help output),
+/// duplicate documents and ids; gcloud alpha/beta copies of GA pages are left out. Splits by a hash of (seed, id): val 5%, test 5%.
 /// Output: train.jsonl, val.jsonl, test.jsonl with {"document", "summary", "id"}.
 /// </summary>
 public sealed class SumLocal : ICorpusRecipe
@@ -46,6 +47,7 @@ public sealed class SumLocal : ICorpusRecipe
     public static string? Reject(string document, string summary)
     {
         if (Sentences.WordCount(document) < MinDocumentWords) return "document under 30 words";
+        if (summary.StartsWith("manual page for ", StringComparison.OrdinalIgnoreCase)) return "placeholder summary (help2man)";
         int s = Sentences.WordCount(summary);
         if (s < MinSummaryWords || s > MaxSummaryWords) return "summary not 3-30 words";
         var spans = Sentences.Spans(document);

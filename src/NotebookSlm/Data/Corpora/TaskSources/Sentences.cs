@@ -114,6 +114,27 @@ public static class Sentences
         return string.Join("\n\n", kept);
     }
 
+    /// <summary>Consecutive sentences grouped until each group has at least minWords words;
+    /// a short tail joins the last group.</summary>
+    public static List<string> Group(string text, int minWords)
+    {
+        var groups = new List<List<string>>();
+        var current = new List<string>();
+        int words = 0;
+        foreach (var s in Split(text))
+        {
+            current.Add(s);
+            words += WordCount(s);
+            if (words >= minWords) { groups.Add(current); current = []; words = 0; }
+        }
+        if (current.Count > 0)
+        {
+            if (groups.Count > 0 && words < minWords / 2) groups[^1].AddRange(current);
+            else groups.Add(current);
+        }
+        return groups.Select(g => string.Join(' ', g)).ToList();
+    }
+
     static int SkipSpace(string s, int i)
     {
         while (i < s.Length && char.IsWhiteSpace(s[i])) i++;
