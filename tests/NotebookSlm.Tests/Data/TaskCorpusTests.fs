@@ -311,6 +311,16 @@ let tests =
             expectError<DataFormatException> (fun () -> WordNetData.ParseLine("00021110 00 s 01 word 0 000", "data.adj", 3L) |> ignore) [ "data.adj:3"; "gloss" ]
         }
 
+        test "a recipe whose raw source is missing says which folder or file it looked for" {
+            let missing = Path.Combine(tempDir "missing", "nothing-here")
+            let ctx (sources: RawSources) = BuildContext(tempDir "missing-out", sources, 1, ignore)
+            expectError<DirectoryNotFoundException> (fun () -> SumLocal().Build(ctx (RawSources(ManPages = missing, AppStream = Path.Combine(fixtures, "appstream")))) |> ignore) [ missing; "man pages" ]
+            expectError<FileNotFoundException> (fun () -> SumLocal().Build(ctx (RawSources(ManPages = Path.Combine(fixtures, "man"), AppStream = Path.Combine(fixtures, "man")))) |> ignore) [ "Components" ]
+            expectError<FileNotFoundException> (fun () -> CodeLocal().Build(ctx (RawSources(JdkSourceZip = missing))) |> ignore) [ missing; "openjdk-17-source" ]
+            expectError<FileNotFoundException> (fun () -> QaLocal().Build(ctx (RawSources(WordNet = missing))) |> ignore) [ missing; "wordnet" ]
+            expectError<DirectoryNotFoundException> (fun () -> EssayLocal().Build(ctx (RawSources(NpmRoot = missing))) |> ignore) [ missing; "datasets-sotu" ]
+        }
+
         test "a State of the Union file without a text names the file and the field" {
             let dir = tempDir "sotu-bad"
             let path = Path.Combine(dir, "1790_x.json")

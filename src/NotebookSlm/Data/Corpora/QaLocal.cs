@@ -223,6 +223,7 @@ public sealed class QaLocal : ICorpusRecipe
 
     int ManArticles(BuildContext ctx, List<Article> articles, TaskCounts removed)
     {
+        if (!Directory.Exists(ctx.Sources.ManPages)) throw new DirectoryNotFoundException($"{ctx.Sources.ManPages}: man pages not found");
         int files = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in ManPages.Files(ctx.Sources.ManPages))

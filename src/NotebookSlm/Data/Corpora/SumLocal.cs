@@ -86,6 +86,11 @@ public sealed class SumLocal : ICorpusRecipe
             sumWords += Sentences.WordCount(summary);
         }
 
+        if (!Directory.Exists(ctx.Sources.ManPages)) throw new DirectoryNotFoundException($"{ctx.Sources.ManPages}: man pages not found");
+        if (!Directory.Exists(ctx.Sources.AppStream)) throw new DirectoryNotFoundException($"{ctx.Sources.AppStream}: AppStream metadata folder not found");
+        var appFiles = Directory.GetFiles(ctx.Sources.AppStream, "*Components-*.yml.gz").OrderBy(f => f, StringComparer.Ordinal).ToList();
+        if (appFiles.Count == 0) throw new FileNotFoundException($"{ctx.Sources.AppStream}: no *Components-*.yml.gz (AppStream metadata comes with `apt update` on Debian)");
+
         int manFiles = 0;
         foreach (var file in ManPages.Files(ctx.Sources.ManPages))
         {
@@ -102,9 +107,6 @@ public sealed class SumLocal : ICorpusRecipe
             Add("man", "man/" + page, description.Replace("\n\n", "\n"), summary);
         }
 
-        var appFiles = Directory.Exists(ctx.Sources.AppStream)
-            ? Directory.GetFiles(ctx.Sources.AppStream, "*Components-*.yml.gz").OrderBy(f => f, StringComparer.Ordinal).ToList()
-            : [];
         foreach (var file in appFiles)
             foreach (var c in Dep11.Read(file))
             {
@@ -124,7 +126,7 @@ public sealed class SumLocal : ICorpusRecipe
         {
             new("man pages", "manpages", TaskCorpusSupport.AptVersion("manpages"), "various free licences (/usr/share/doc/manpages/copyright); pages of other packages under their own licences",
                 manFiles, $"English pages under {ctx.Sources.ManPages}/man1..man8, every installed package"),
-            new("AppStream DEP-11 metadata", "apt lists (Components-*.yml.gz)", appFiles.Count > 0 ? Dep11.HeaderTime(appFiles[0]) : "unknown",
+            new("AppStream DEP-11 metadata", "apt lists (Components-*.yml.gz)", Dep11.HeaderTime(appFiles[0]),
                 "per-component metadata licences (mostly CC0-1.0, FSFAP)", appFiles.Count, string.Join(", ", appFiles.Select(Path.GetFileName))),
         };
         return TaskCorpusSupport.Finish(ctx, this, "jsonl {document, summary, id}", sources,
