@@ -80,5 +80,5 @@ static class DataCommands
         return t;
     }
 
-    static string Count(Manifest m, string split) => m.Splits.TryGetValue(split, out var s) ? s.Examples.ToString("N0") : "-";
+    static string Count(Manifest m, string split) => m.SplitPath("", split) is null ? "-" : m.Examples(split).ToString("N0");
 }

@@ -341,7 +341,7 @@ let tests =
             Expect.equal m.Removed["decontaminated_paragraphs"] 1L "nothing else"
             Expect.isFalse (lines |> Array.exists (fun l -> l.Text.Contains sotuPlanted)) "planted sentence gone"
             Expect.isTrue (lines |> Array.exists (fun l -> l.Text.Contains brownTwelve)) "12-gram overlap kept"
-            Expect.equal m.Format "documents-jsonl" "format"
+            Expect.equal m.Format "documents" "format (a DataFormats name)"
             Expect.contains m.Labels "decontaminated-13gram" "label"
             let reread = Manifest.Read out
             Expect.equal reread.Counts["words"] m.Counts["words"] "manifest.json written"

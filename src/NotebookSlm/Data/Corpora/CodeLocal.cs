@@ -108,7 +108,7 @@ public sealed class CodeLocal : ICorpusRecipe
             new("OpenJDK 17 sources (java.base)", "openjdk-17-source", TaskCorpusSupport.AptVersion("openjdk-17-source"),
                 "GPL-2.0 with Classpath Exception", read, $"{ctx.Sources.JdkSourceZip}: {string.Join(", ", Packages)}"),
         };
-        return TaskCorpusSupport.Finish(ctx, this, "CodeXGLUE java-cs (one method a line)", sources, splitInfos, counts, removed,
+        return TaskCorpusSupport.Finish(ctx, this, "codexglue", sources, splitInfos, counts, removed,
             ["real Java", "rule-translated C#", "CodeXGLUE stand-in"], clock);
     }
 }

@@ -25,6 +25,7 @@ public sealed record Manifest(
     [property: JsonPropertyName("recipe_version")] string RecipeVersion,
     [property: JsonPropertyName("recipe")] string Recipe,
     [property: JsonPropertyName("seed")] int Seed,
+    /// <summary>A <see cref="DataFormats"/> name: squad, xsum, codexglue, ielts or documents.</summary>
     [property: JsonPropertyName("format")] string Format,
     [property: JsonPropertyName("sources")] IReadOnlyList<SourceInfo> Sources,
     [property: JsonPropertyName("splits")] IReadOnlyDictionary<string, SplitInfo> Splits,
@@ -35,6 +36,16 @@ public sealed record Manifest(
     [property: JsonPropertyName("build_seconds")] double BuildSeconds)
 {
     public const string FileName = "manifest.json";
+
+    /// <summary>The split's data file, as <see cref="DataFormats"/> reads it (CodeXGLUE: the .java
+    /// file, whose .cs twin sits beside it), or null when the corpus has no such split.</summary>
+    public string? SplitPath(string dir, string split) =>
+        Splits.TryGetValue(split, out var s) ? Path.Combine(dir, s.File)
+        : Splits.TryGetValue(split + ".java", out var java) ? Path.Combine(dir, java.File) : null;
+
+    /// <summary>Examples in a split (CodeXGLUE counts its .java file), 0 if absent.</summary>
+    public long Examples(string split) =>
+        Splits.TryGetValue(split, out var s) ? s.Examples : Splits.TryGetValue(split + ".java", out var java) ? java.Examples : 0;
     static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 
     public void Write(string dir) => AtomicFile.WriteText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Options));

@@ -76,7 +76,10 @@ public static class CorpusBuilder
         Directory.CreateDirectory(staging);
         var clock = Stopwatch.StartNew();
         var ctx = new BuildContext(staging, o.Sources, o.Seed, log) { Scale = o.Scale, EvaluationTexts = evaluation };
-        var manifest = recipe.Build(ctx);
+        var built = recipe.Build(ctx);
+        // The build options that made the corpus, so that a rerun can tell whether it is current.
+        var manifest = built with { Counts = new SortedDictionary<string, long>(built.Counts.ToDictionary()) { ["scale_permille"] = ScalePermille(o) } };
+        manifest.Write(staging);
         // The finished corpus replaces the old one in one move: a failed build loses nothing.
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         Directory.Move(staging, dir);
@@ -88,9 +91,11 @@ public static class CorpusBuilder
     {
         if (!File.Exists(Path.Combine(dir, Manifest.FileName))) return null;
         var m = Manifest.Read(dir);
-        bool sameScale = m.Counts.TryGetValue("scale_permille", out var permille) && permille == (long)Math.Round(o.Scale * 1000);
+        bool sameScale = m.Counts.TryGetValue("scale_permille", out var permille) && permille == ScalePermille(o);
         return m.RecipeVersion == recipe.Version && m.Seed == o.Seed && sameScale ? m : null;
     }
+
+    static long ScalePermille(CorpusBuildOptions o) => (long)Math.Round(o.Scale * 1000);
 
     /// <summary>The validation and test texts of every task corpus (what pretraining must not contain).</summary>
     public static IReadOnlyList<string> EvaluationTexts(CorpusBuildOptions o)
@@ -100,10 +105,9 @@ public static class CorpusBuilder
         {
             var dir = Folder(o, task.Name);
             var m = Manifest.Read(dir);
-            foreach (var (split, info) in m.Splits)
+            foreach (var split in new[] { "val", "test" })
             {
-                if (split == "train") continue;
-                var path = Path.Combine(dir, info.File);
+                if (m.SplitPath(dir, split) is not { } path) continue;
                 texts.AddRange(m.Format switch
                 {
                     "squad" => SquadJson.Read(path).SelectMany(a => a.Paragraphs).SelectMany(p =>

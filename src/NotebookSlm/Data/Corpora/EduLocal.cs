@@ -151,7 +151,7 @@ public sealed class EduLocal : ICorpusRecipe
         List<string> labels = ["real text", "offline stand-in for FineWeb-Edu", "exact-dedup",
             ctx.EvaluationTexts.Count > 0 ? "decontaminated-13gram" : "not decontaminated (no evaluation texts given)"];
         if (ctx.Scale < 1) labels.Add($"scale {ctx.Scale.ToString("R", CultureInfo.InvariantCulture)}");
-        var manifest = new Manifest(Name, Version, Description, ctx.Seed, "documents-jsonl", sources, splits, counts, removed, labels,
+        var manifest = new Manifest(Name, Version, Description, ctx.Seed, "documents", sources, splits, counts, removed, labels,
             DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), Math.Round(clock.Elapsed.TotalSeconds, 2));
         manifest.Write(ctx.OutputDir);
         ctx.Log($"{Name}: {trainDocs:N0} train + {valDocs:N0} val documents, {counts["words"]:N0} words in {clock.Elapsed.TotalSeconds:F1} s");

@@ -125,7 +125,7 @@ public sealed partial class EssayLocal : ICorpusRecipe
             new("Python 3.11 documentation (howto, tutorial, whatsnew)", "python3.11-doc", TaskCorpusSupport.AptVersion("python3.11-doc"), "PSF-2.0",
                 pythonFiles, ctx.Sources.PythonDocs),
         };
-        return TaskCorpusSupport.Finish(ctx, this, "csv prompt,essay,band (band empty)", sources,
+        return TaskCorpusSupport.Finish(ctx, this, "ielts", sources,
             rows.Select(kv => (kv.Key, $"{kv.Key}.csv", (long)kv.Value.Count - 1)), counts, removed,
             ["real text", "constructed prompts", "no band scores", "IELTS stand-in"], clock);
     }

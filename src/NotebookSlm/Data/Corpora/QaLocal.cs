@@ -146,7 +146,7 @@ public sealed class QaLocal : ICorpusRecipe
             new("State of the Union addresses 1790-2021", SotuSpeeches.NpmPackage, TaskCorpusSupport.NpmVersion(SotuSpeeches.NpmPackage),
                 "Apache-2.0 package; speeches public domain", sotuFiles, sotuDir),
         };
-        return TaskCorpusSupport.Finish(ctx, this, "SQuAD v2.0 JSON", sources, splitCounts, counts, removed,
+        return TaskCorpusSupport.Finish(ctx, this, "squad", sources, splitCounts, counts, removed,
             ["real contexts", "template questions", "SQuAD 2.0 stand-in"], clock);
     }
 
@@ -226,7 +226,7 @@ public sealed class QaLocal : ICorpusRecipe
         if (!Directory.Exists(ctx.Sources.ManPages)) throw new DirectoryNotFoundException($"{ctx.Sources.ManPages}: man pages not found");
         int files = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var file in ManPages.Files(ctx.Sources.ManPages))
+        foreach (var file in ManPages.Files(ctx.Sources.ManPages, ctx.Sources.ManPagePackages))
         {
             var page = TaskCorpusSupport.ManPageName(file);
             var key = "man/" + page;

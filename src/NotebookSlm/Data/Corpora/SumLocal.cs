@@ -92,7 +92,7 @@ public sealed class SumLocal : ICorpusRecipe
         if (appFiles.Count == 0) throw new FileNotFoundException($"{ctx.Sources.AppStream}: no *Components-*.yml.gz (AppStream metadata comes with `apt update` on Debian)");
 
         int manFiles = 0;
-        foreach (var file in ManPages.Files(ctx.Sources.ManPages))
+        foreach (var file in ManPages.Files(ctx.Sources.ManPages, ctx.Sources.ManPagePackages))
         {
             var page = TaskCorpusSupport.ManPageName(file);
             if (!TaskCorpusSupport.Keep("man/" + page, ctx.Scale)) continue;
@@ -129,7 +129,7 @@ public sealed class SumLocal : ICorpusRecipe
             new("AppStream DEP-11 metadata", "apt lists (Components-*.yml.gz)", Dep11.HeaderTime(appFiles[0]),
                 "per-component metadata licences (mostly CC0-1.0, FSFAP)", appFiles.Count, string.Join(", ", appFiles.Select(Path.GetFileName))),
         };
-        return TaskCorpusSupport.Finish(ctx, this, "jsonl {document, summary, id}", sources,
+        return TaskCorpusSupport.Finish(ctx, this, "xsum", sources,
             lines.Select(kv => (kv.Key, $"{kv.Key}.jsonl", (long)kv.Value.Count)), counts, removed,
             ["real text", "rule-paired summaries", "XSum stand-in"], clock);
     }
