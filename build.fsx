@@ -7,6 +7,7 @@
 //   notebooks    run notebooks headless: --profile smoke (default; outputs under artifacts/)
 //                or --profile full (outputs written back into the notebooks, as committed)
 //   quickstart   the paper in miniature on the tiny presets (a few minutes on a laptop CPU)
+//   data         build the offline corpora and the local tokenizer (--profile smoke|full)
 //   bench        the full generation benchmark, results under experiments/results/
 //   readme       regenerate the README sections that are produced by code
 //
@@ -107,6 +108,12 @@ let quickstart () =
     run root [ "NOTEBOOKSLM_PROFILE", profile; "NOTEBOOKSLM_ROOT", root ] "dotnet"
         [ "fsi"; Path.Combine(root, "experiments", "quickstart.fsx") ]
 
+let data () =
+    setup ()
+    build ()
+    let profile = option "--profile" "smoke"
+    run root [ ("NOTEBOOKSLM_PROFILE", profile); ("NOTEBOOKSLM_ROOT", root) ] "dotnet" [ "fsi"; Path.Combine(root, "experiments", "data.fsx") ]
+
 let bench () =
     build ()
     slm [ "bench"; "generate"; "--profile"; "full"; "--input"; "128"; "--new-tokens"; "64"; "--repeats"; "3"
@@ -150,8 +157,9 @@ match args with
 | "test" :: _ -> test ()
 | "notebooks" :: _ -> (if not (flag "--no-build") then build ()); notebooks ()
 | "quickstart" :: _ -> quickstart ()
+| "data" :: _ -> data ()
 | "bench" :: _ -> bench ()
 | "readme" :: _ -> readme ()
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|bench|readme> [options]"
+    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|bench|readme> [options]"
     exit 2

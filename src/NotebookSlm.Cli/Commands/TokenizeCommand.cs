@@ -40,18 +40,23 @@ static class TokenizeCommand
 
     public static Command Train()
     {
-        var input = new Option<string[]>("--input") { Description = "text files, one paragraph per line", Required = true, AllowMultipleArgumentsPerToken = true };
+        var input = new Option<string[]>("--input") { Description = "text files, one paragraph per line", AllowMultipleArgumentsPerToken = true };
+        var corpus = new Option<string?>("--documents") { Description = "a documents JSONL file (e.g. artifacts/data/edu-local/train.jsonl) instead of --input" };
         var output = new Option<string>("--out") { Description = "output prefix (writes PREFIX.model and PREFIX.vocab)", Required = true };
         var vocab = new Option<int>("--vocab") { DefaultValueFactory = _ => 8192 };
         var type = new Option<string>("--model-type") { Description = "bpe or unigram", DefaultValueFactory = _ => "bpe" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 17 };
-        var train = new Command("train", "train a SentencePiece tokenizer on local text (Debian's spm_train)") { input, output, vocab, type, seed };
+        var train = new Command("train", "train a SentencePiece tokenizer on local text (Debian's spm_train)") { input, corpus, output, vocab, type, seed };
         train.SetAction(r => Cli.Run(() =>
         {
             Data.Corpora.Provisioning.EnsureApt(["sentencepiece"], Console.Error.WriteLine);
-            var path = TokenizerTraining.TrainSentencePiece(r.GetValue(input)!, r.GetValue(output)!,
-                new SentencePieceTrainingOptions { VocabSize = r.GetValue(vocab), ModelType = r.GetValue(type)!, Seed = r.GetValue(seed) },
-                Console.WriteLine);
+            var options = new SentencePieceTrainingOptions { VocabSize = r.GetValue(vocab), ModelType = r.GetValue(type)!, Seed = r.GetValue(seed) };
+            var path = (r.GetValue(corpus), r.GetValue(input)) switch
+            {
+                ({ } docs, null or { Length: 0 }) => TokenizerTraining.TrainOnDocuments(docs, r.GetValue(output)!, options, Console.WriteLine),
+                (null, { Length: > 0 } files) => TokenizerTraining.TrainSentencePiece(files, r.GetValue(output)!, options, Console.WriteLine),
+                _ => throw new ArgumentException("give either --input files or --documents, not both"),
+            };
             var t = new SentencePieceModelTokenizer(path);
             Console.WriteLine($"{path}: vocabulary {t.VocabSize}, {t.SentinelCount} sentinels");
             return 0;

@@ -168,7 +168,7 @@ public static class TorchRuntime
     static string TorchSharpVersion => Metadata("NotebookSlm.TorchSharpVersion");
     static string LibTorchVersion => Metadata("NotebookSlm.LibTorchVersion");
 
-    static string Metadata(string key) =>
+    internal static string Metadata(string key) =>
         typeof(TorchRuntime).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == key)?.Value
         ?? throw new InvalidOperationException($"assembly metadata {key} missing: NotebookSlm.csproj sets it");

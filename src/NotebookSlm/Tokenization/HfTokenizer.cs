@@ -23,6 +23,10 @@ public sealed class HfTokenizer : ITokenizer, IDisposable
     readonly HashSet<int> skipOnDecode;
     readonly int firstSentinel;
 
+    // Scripts and notebooks have no deps.json to find libhf_tokenizers.so; see NativeResolver.
+    static HfTokenizer() => Runtime.NativeResolver.Register(typeof(global::Tokenizers.DotNet.Tokenizer).Assembly,
+        "Tokenizers.DotNet.runtime.linux-x64", Runtime.TorchRuntime.Metadata("NotebookSlm.TokenizersDotNetVersion"));
+
     public string Name { get; }
     public int VocabSize => tokens.Length;
     public int PadId { get; }

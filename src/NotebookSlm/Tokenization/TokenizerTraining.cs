@@ -71,6 +71,31 @@ public static class TokenizerTraining
         return outputPrefix + ".model";
     }
 
+    /// <summary>
+    /// Trains on a documents corpus (edu-local's train.jsonl): its paragraphs, one a line, go
+    /// to a scratch file that spm_train samples from. Returns the .model path.
+    /// </summary>
+    public static string TrainOnDocuments(string documentsJsonl, string outputPrefix, SentencePieceTrainingOptions o, Action<string>? log = null)
+    {
+        var scratch = Path.Combine(Path.GetTempPath(), $"notebookslm-spm-input-{Guid.NewGuid():N}.txt");
+        try
+        {
+            long lines = 0;
+            using (var w = new StreamWriter(scratch, false, new UTF8Encoding(false)))
+                foreach (var doc in Data.Readers.DocumentsJsonl.Read(documentsJsonl))
+                    foreach (var para in doc.Text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        // spm_train reads a line as a sentence; inner newlines (code blocks) become spaces.
+                        w.Write(para.Replace('\n', ' '));
+                        w.Write('\n');
+                        lines++;
+                    }
+            log?.Invoke($"{lines:N0} paragraphs from {documentsJsonl}");
+            return TrainSentencePiece([scratch], outputPrefix, o, log);
+        }
+        finally { File.Delete(scratch); }
+    }
+
     static string? FindSpmTrain() =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Select(d => Path.Combine(d, "spm_train")).FirstOrDefault(File.Exists);
