@@ -137,18 +137,44 @@ let capture (arguments: string list) =
     if p.ExitCode <> 0 then failwith $"slm {arguments} failed"
     out
 
+/// "Measured by `command` at commit abc, profile full, on CPU (n cores)": the stamp of a results file.
+let stampOf (doc: Text.Json.JsonElement) (command: string) =
+    let run = doc.GetProperty "run"
+    let machine = run.GetProperty "machine"
+    $"""Measured by `{command}` at commit `{run.GetProperty("commit").GetString().[..9]}`, profile `{run.GetProperty("profile").GetString()}`, """
+    + $"""on {machine.GetProperty("cpu").GetString()} ({machine.GetProperty("cores").GetInt32()} cores), {run.GetProperty("utc").GetString()}."""
+
+let readResults (name: string) =
+    let path = Path.Combine(root, "experiments", "results", name + ".json")
+    if File.Exists path then Some(Text.Json.JsonDocument.Parse(File.ReadAllText path).RootElement) else None
+
 let readme () =
     build ()
     replaceSection "presets" (capture [ "presets"; "--markdown" ])
-    let results = Path.Combine(root, "experiments", "results", "bench-generate.json")
-    if File.Exists results then
-        let doc = Text.Json.JsonDocument.Parse(File.ReadAllText results).RootElement
-        let run = doc.GetProperty "run"
-        let stamp =
-            $"""Measured by `dotnet fsi build.fsx bench` at commit `{run.GetProperty("commit").GetString().[..9]}`, profile """
-            + $"""`{run.GetProperty("profile").GetString()}`, on {run.GetProperty("machine").GetProperty("cpu").GetString()} """
-            + $"""({run.GetProperty("machine").GetProperty("cores").GetInt32()} cores), {run.GetProperty("torch_threads").GetInt32()} torch threads, fp32."""
-        replaceSection "bench-generate" (doc.GetProperty("markdown").GetString() + "\n" + stamp)
+    match readResults "bench-generate" with
+    | Some doc ->
+        let threads = doc.GetProperty("run").GetProperty("torch_threads").GetInt32()
+        replaceSection "bench-generate" (doc.GetProperty("markdown").GetString() + "\n" + stampOf doc "dotnet fsi build.fsx bench" + $" {threads} torch threads, fp32.")
+    | None -> ()
+    match readResults "data" with
+    | Some doc ->
+        let r = doc.GetProperty "results"
+        let sources = Collections.Generic.SortedDictionary<string, string>()
+        for c in r.GetProperty("corpora").EnumerateArray() do
+            for s in c.GetProperty("sources").EnumerateArray() do
+                let row = $"""| {s.GetProperty("name").GetString()} | `{s.GetProperty("package").GetString()}` {s.GetProperty("version").GetString()} | {s.GetProperty("licence").GetString()} |"""
+                sources[s.GetProperty("name").GetString() + "|" + s.GetProperty("package").GetString()] <- row
+        let buildTimes =
+            [ for c in r.GetProperty("corpora").EnumerateArray() -> $"""{c.GetProperty("name").GetString()} {c.GetProperty("build_seconds").GetDouble():F0} s""" ]
+        let tokenizer = r.GetProperty "tokenizer"
+        let text =
+            r.GetProperty("markdown").GetString()
+            + $"""\nBuild times (recipe only, packages already installed): {String.Join(", ", buildTimes)}; """
+            + $"""the {tokenizer.GetProperty("vocab").GetInt32()}-piece tokenizer trained in {tokenizer.GetProperty("train_seconds").GetDouble():F0} s. """
+            + stampOf doc "dotnet fsi build.fsx data --profile full"
+            + "\n\n| source | package and version | licence |\n|---|---|---|\n" + String.Join("\n", sources.Values)
+        replaceSection "data" text
+    | None -> ()
     printfn "README.md sections regenerated"
 
 match args with

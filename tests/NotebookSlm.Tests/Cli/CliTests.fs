@@ -65,4 +65,33 @@ let tests =
             for r in doc.GetProperty("results").EnumerateArray() do
                 Expect.isTrue (r.GetProperty("same_tokens").GetBoolean()) "cache and recompute agree"
         }
+    
+        test "tokenize --json prints ids, tokens and a lossless round trip" {
+            let rc, out, err = slm [ "tokenize"; "--tokenizer"; "phi-3.5"; "--text"; "Hello world"; "--json" ]
+            Expect.equal rc 0 err
+            let doc = JsonDocument.Parse(out).RootElement
+            Expect.sequenceEqual [ for x in doc.GetProperty("ids").EnumerateArray() -> x.GetInt32() ] [ 15043; 3186 ] "ids"
+            Expect.isTrue (doc.GetProperty("round_trip").GetBoolean()) "round trip"
+            Expect.equal (doc.GetProperty("special").GetProperty("eos").GetInt32()) 32000 "eos"
+        }
+
+        test "data inspect prints statistics, or one error naming file, line and field" {
+            let fixture = System.IO.Path.Combine(repoRoot, "tests/NotebookSlm.Tests/fixtures/readers/dev-v2.0.json")
+            let rc, out, err = slm [ "data"; "inspect"; "--format"; "squad"; fixture ]
+            Expect.equal rc 0 err
+            Expect.stringContains out "unanswerable" "SQuAD statistics"
+            let bad = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"bad-{System.Guid.NewGuid():N}.jsonl")
+            System.IO.File.WriteAllText(bad, "{\"source\": \"a\", \"target\": \"b\"}\n{\"source\": 3, \"target\": \"b\"}\n")
+            let rc, _, err = slm [ "data"; "inspect"; "--format"; "jsonl"; bad ]
+            Expect.equal rc 1 "exit code"
+            Expect.stringContains err $"{bad}:2" "file and line"
+            Expect.stringContains err "source" "field"
+            Expect.isFalse (err.Contains "   at ") "no stack trace"
+        }
+
+        test "data list names the five corpus recipes" {
+            let rc, out, err = slm [ "data"; "list"; "--out"; System.IO.Path.GetTempPath() ]
+            Expect.equal rc 0 err
+            for name in [ "edu-local"; "qa-local"; "sum-local"; "code-local"; "essay-local" ] do Expect.stringContains out name name
+        }
     ]

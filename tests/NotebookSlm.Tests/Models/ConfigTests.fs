@@ -34,7 +34,7 @@ let tests =
         }
 
         test "a model refuses an invalid config" {
-            Expect.throwsT<ConfigException> (fun () -> EncoderDecoderLM(Presets.Micro.EncDec.With(vocabSize = 0)) |> ignore) "vocab"
+            Expect.throwsT<ConfigException> (fun () -> new EncoderDecoderLM(Presets.Micro.EncDec.With(vocabSize = 0)) |> ignore) "vocab"
         }
 
         test "JSON round trip gives an equal config" {

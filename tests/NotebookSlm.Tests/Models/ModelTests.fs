@@ -24,7 +24,7 @@ let logits (m: ILanguageModel) (b: Seq2SeqBatch) =
 /// Overwrites the padded slots of a batch with random ids: masks alone must hide them.
 let scramblePadding (b: Seq2SeqBatch) =
     let noise = torch.randint(4L, 300L, b.Source.shape)
-    Seq2SeqBatch(torch.where(b.SourceMask, b.Source, noise), b.SourceMask, b.Target, b.TargetMask)
+    new Seq2SeqBatch(torch.where(b.SourceMask, b.Source, noise), b.SourceMask, b.Target, b.TargetMask)
 
 [<Tests>]
 let tests =
@@ -48,7 +48,7 @@ let tests =
                 let k = abs pos % 5                    // change target k: decoder input k + 1 onwards
                 let changed = b.Target.clone()
                 changed[0L, int64 k] <- torch.tensor((b.Target[0L, int64 k].item<int64>() + 7L) % 300L + 4L)
-                use b2 = Seq2SeqBatch(b.Source, b.SourceMask, changed, b.TargetMask)
+                use b2 = new Seq2SeqBatch(b.Source, b.SourceMask, changed, b.TargetMask)
                 let l1, l2 = logits m b, logits m b2
                 maxDiff (l1.narrow(1, 0L, int64 k + 1L)) (l2.narrow(1, 0L, int64 k + 1L)) < 1e-6
                 && maxDiff (l1.narrow(1, int64 k + 1L, 1L)) (l2.narrow(1, int64 k + 1L, 1L)) > 1e-6)

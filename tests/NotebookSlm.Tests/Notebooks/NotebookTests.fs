@@ -32,4 +32,12 @@ let tests =
             Expect.isTrue (File.Exists png) "PNG written"
             Expect.isGreaterThan (FileInfo(png).Length) 10000L "a real picture, not an empty page"
         }
+    
+        test "01-data builds the smoke corpora, shows their cards and writes the length figure" {
+            let png = Path.Combine(repoRoot, "artifacts", "smoke", "figures", "01-data-lengths.png")
+            if File.Exists png then File.Delete png
+            let nb = runNotebook "01-data.ipynb"
+            Expect.isEmpty (errors nb) "no cell failed"
+            Expect.isTrue (File.Exists png) "PNG written"
+        }
     ]
