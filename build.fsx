@@ -159,21 +159,29 @@ let readme () =
     match readResults "data" with
     | Some doc ->
         let r = doc.GetProperty "results"
-        let sources = Collections.Generic.SortedDictionary<string, string>()
+        // One row per package: which corpora read it, under what licence.
+        let packages = Collections.Generic.SortedDictionary<string, string * string * Collections.Generic.SortedSet<string>>(StringComparer.Ordinal)
         for c in r.GetProperty("corpora").EnumerateArray() do
             for s in c.GetProperty("sources").EnumerateArray() do
-                let row = $"""| {s.GetProperty("name").GetString()} | `{s.GetProperty("package").GetString()}` {s.GetProperty("version").GetString()} | {s.GetProperty("licence").GetString()} |"""
-                sources[s.GetProperty("name").GetString() + "|" + s.GetProperty("package").GetString()] <- row
+                let key = s.GetProperty("package").GetString()
+                if not (packages.ContainsKey key) then
+                    packages[key] <- (s.GetProperty("version").GetString(), s.GetProperty("licence").GetString(), Collections.Generic.SortedSet<string>())
+                let _, _, users = packages[key]
+                users.Add(c.GetProperty("name").GetString()) |> ignore
+        let rows = [ for KeyValue(p, (v, l, users)) in packages -> $"""| `{p}` | {v} | {l} | {String.Join(", ", users)} |""" ]
         let buildTimes =
             [ for c in r.GetProperty("corpora").EnumerateArray() -> $"""{c.GetProperty("name").GetString()} {c.GetProperty("build_seconds").GetDouble():F0} s""" ]
         let tokenizer = r.GetProperty "tokenizer"
-        let text =
-            r.GetProperty("markdown").GetString()
-            + $"""\nBuild times (recipe only, packages already installed): {String.Join(", ", buildTimes)}; """
-            + $"""the {tokenizer.GetProperty("vocab").GetInt32()}-piece tokenizer trained in {tokenizer.GetProperty("train_seconds").GetDouble():F0} s. """
-            + stampOf doc "dotnet fsi build.fsx data --profile full"
-            + "\n\n| source | package and version | licence |\n|---|---|---|\n" + String.Join("\n", sources.Values)
-        replaceSection "data" text
+        let lines =
+            [ r.GetProperty("markdown").GetString().TrimEnd()
+              ""
+              $"""Build times (recipes only, packages already installed): {String.Join(", ", buildTimes)}; """
+              + $"""the {tokenizer.GetProperty("vocab").GetInt32()}-piece tokenizer trained in {tokenizer.GetProperty("train_seconds").GetDouble():F0} s. """
+              + stampOf doc "dotnet fsi build.fsx data --profile full"
+              ""
+              "| package | version | licence | read by |"
+              "|---|---|---|---|" ] @ rows
+        replaceSection "data" (String.Join("\n", lines))
     | None -> ()
     printfn "README.md sections regenerated"
 

@@ -19,7 +19,8 @@ static class Cli
         try { return body(); }
         catch (Exception e) when (e is ConfigException or CheckpointException or ArgumentException or FileNotFoundException
                                    or DirectoryNotFoundException or InvalidDataException or FormatException
-                                   or Data.DataFormatException or InvalidOperationException)
+                                   or Data.DataFormatException or InvalidOperationException or IOException
+                                   or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -26,7 +26,12 @@ static class DataCommands
         var cmd = new Command("inspect", "counts and length statistics of a dataset file, or one precise error") { format, path, tokenizer };
         cmd.SetAction(r => Cli.Run(() =>
         {
-            Func<string, int>? count = r.GetValue(tokenizer) is { } spec ? AutoTokenizer.Load(spec) is var t ? s => t.Encode(s).Length : null : null;
+            Func<string, int>? count = null;
+            if (r.GetValue(tokenizer) is { } spec)
+            {
+                var t = AutoTokenizer.Load(spec);
+                count = s => t.Encode(s).Length;
+            }
             Console.Write(DataFormats.Inspect(r.GetValue(format)!, r.GetValue(path)!, count).ToText());
             return 0;
         }));

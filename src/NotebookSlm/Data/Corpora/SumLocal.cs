@@ -28,7 +28,8 @@ public sealed class SumLocal : ICorpusRecipe
         "XSum-style extreme summarisation stand-in from real local text (not XSum): man page DESCRIPTION -> the NAME line's " +
         "one-line description, and AppStream component Description -> Summary. Pairs are real author-written text paired by " +
         "rule; filtered to documents of at least 30 words, summaries of 3-30 words not contained in the first sentence.";
-    public IReadOnlyList<string> AptPackages => ["manpages", "manpages-dev"];
+    // appstream makes apt fetch the DEP-11 metadata (Components-*.yml.gz) that the AppStream pairs come from.
+    public IReadOnlyList<string> AptPackages => ["manpages", "manpages-dev", "appstream"];
     public IReadOnlyList<string> NpmPackages => [];
 
     /// <summary>The one-line description of a NAME line ("ls - list directory contents" ->
