@@ -28,19 +28,8 @@ let manifests = CorpusBuilder.Build("all", CorpusBuildOptions(Root = root, Scale
 let buildSeconds = clock.Elapsed.TotalSeconds
 
 // ---- 2. a local tokenizer, trained on edu-local ----
-let eduTrain = Path.Combine(root, CorpusBuilder.EduLocal, "train.jsonl")
-let tokenizerPrefix = Path.Combine(root, "tokenizers", $"edu-local-{vocab / 1024}k")
-// Trained once per edu-local build; the training time is kept beside the model so that a
-// rerun that reuses the model still reports it.
-let tokenizerPath, tokenizerSeconds =
-    let model, timing = tokenizerPrefix + ".model", tokenizerPrefix + ".seconds"
-    if File.Exists model && File.Exists timing && File.GetLastWriteTimeUtc model > File.GetLastWriteTimeUtc eduTrain then
-        model, float (File.ReadAllText timing)
-    else
-        let clock = Stopwatch.StartNew()
-        let path = TokenizerTraining.TrainOnDocuments(eduTrain, tokenizerPrefix, SentencePieceTrainingOptions(VocabSize = vocab), fun s -> printfn "%s" s)
-        File.WriteAllText(timing, clock.Elapsed.TotalSeconds.ToString("F1", System.Globalization.CultureInfo.InvariantCulture))
-        path, clock.Elapsed.TotalSeconds
+let trained = LocalTokenizer.Ensure(CorpusBuildOptions(Root = root, Scale = scale), vocab, fun s -> printfn "%s" s)
+let tokenizerPath, tokenizerSeconds = trained.Path, trained.TrainSeconds
 let phi = AutoTokenizer.Load AutoTokenizer.Phi35
 let local = AutoTokenizer.Load tokenizerPath
 
