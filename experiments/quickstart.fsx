@@ -2,9 +2,11 @@
 // laptop CPU) or `... quickstart --profile full`.
 //
 // It runs the most complete pipeline the library has so far. Today that is:
+//   0. the offline corpora from real local text and a local tokenizer (section 3.3's data),
 //   1. the paper's 330M configurations and their analytic costs (section 3.1),
-//   2. tiny encoder-decoder and decoder-only models at parameter parity, generating with the
-//      KV cache and with the released algorithm's full recomputation, timed side by side,
+//   2. tiny encoder-decoder and decoder-only models at parameter parity, with the local
+//      tokenizer's vocabulary, generating with the KV cache and with the released algorithm's
+//      full recomputation, timed side by side,
 //   3. a comparison table (Markdown) and a figure, stamped with commit, profile and machine.
 // Pretraining, distillation and evaluation join as their issues land.
 
@@ -13,6 +15,7 @@
 open System.IO
 open NotebookSlm.Models
 open NotebookSlm.Accounting
+open NotebookSlm.Data.Corpora
 open NotebookSlm.Benchmarks
 open NotebookSlm.Reporting
 open NotebookSlm.Lab
@@ -20,6 +23,15 @@ open Plotly.NET
 
 let profile = Profile.current ()
 printfn "quickstart, profile %s" profile.Name
+
+// ---- 0. data: the five corpora (5% of each in smoke) and a tokenizer trained on edu-local ----
+let dataRoot = Profile.pick (Paths.artifacts (System.IO.Path.Combine("smoke", "data"))) (Paths.artifacts "data")
+let dataOptions = CorpusBuildOptions(Root = dataRoot, Scale = Profile.pick 0.05 1.0)
+let corpora = CorpusBuilder.Build("all", dataOptions, fun line -> printfn "%s" line)
+let tokenizer = LocalTokenizer.Ensure(dataOptions, Profile.pick 2048 8192, fun line -> printfn "%s" line)
+let dataTable = Table("corpus", "format", "train", "val", "test", "labels")
+for m in corpora do dataTable.Add(m.Name, m.Format, m.Examples "train", m.Examples "val", m.Examples "test", System.String.Join("; ", m.Labels)) |> ignore
+printfn "\n%s\nlocal tokenizer: %s (%d pieces)" (dataTable.ToText()) tokenizer.Path tokenizer.VocabSize
 
 // ---- 1. the 330M study, analytically ----
 let study = [ Presets.Paper330M.EncDec1_3; Presets.Paper330M.EncDec1_2; Presets.Paper330M.EncDec2_3; Presets.Paper330M.DecoderOnly ]
@@ -33,7 +45,7 @@ printfn "\n%s" (analytic.ToText())
 
 // ---- 2. tiny models, timed ----
 let input, newTokens, repeats = Profile.pick (64, 32, 1) (256, 64, 3)
-let tiny = [ Presets.Tiny.EncDec2_3; Presets.Tiny.DecoderOnly ]
+let tiny = [ Presets.Tiny.EncDec2_3.With(vocabSize = tokenizer.VocabSize); Presets.Tiny.DecoderOnly.With(vocabSize = tokenizer.VocabSize) ]
 let timings =
     [ for c in tiny ->
         printfn "timing %s: input %d, %d new tokens, %d repeat(s)" c.Name input newTokens repeats
@@ -55,9 +67,10 @@ let figure =
     |> Chart.withTitle $"Tiny models, input {input}, {newTokens} new tokens ({profile.Name})"
 let png = Charts.save "quickstart-decode" figure
 
-let results = Results.write "quickstart" {| analytic = analytic.Rows; timings = timings |}
+let results = Results.write "quickstart" {| corpora = dataTable.Rows; tokenizer = tokenizer; analytic = analytic.Rows; timings = timings |}
 let summary = Path.Combine(Path.GetDirectoryName results, "quickstart.md")
 File.WriteAllText(summary,
-    $"# Quickstart ({profile.Name})\n\n{Stamp.text ()}\n\n## 330M configurations (analytic)\n\n{analytic.ToMarkdown()}\n"
+    $"# Quickstart ({profile.Name})\n\n{Stamp.text ()}\n\n## Data\n\n{dataTable.ToMarkdown()}\nLocal tokenizer: {tokenizer.VocabSize} pieces.\n\n"
+    + $"## 330M configurations (analytic)\n\n{analytic.ToMarkdown()}\n"
     + $"## Tiny models, measured\n\n{measured.ToMarkdown()}\n![decode speed]({png})\n")
 printfn "\nwrote %s\nwrote %s\nwrote %s" results summary png
