@@ -1,0 +1,1 @@
+module NotebookSlm.Tests.Export.OnnxExportTests
