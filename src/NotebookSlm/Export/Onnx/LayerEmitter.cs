@@ -82,33 +82,11 @@ internal sealed class LayerEmitter(OnnxGraph g, ModelConfig c, IReadOnlyDictiona
         var w = Param(wKey);                                   // (N, K)
         long n = w.shape[0], k = w.shape[1];
         if (k % QuantBlock != 0) throw new ArgumentException($"{wKey}: K = {k} is not a multiple of {QuantBlock}");
-        var (packed, scales) = QuantizeBlocks(w, bits);
+        var (packed, scales) = WeightQuantization.Blocks(w, bits, QuantBlock);
         var inputs = new List<string> { x, Const(wKey + $".q{bits}", () => packed), Const(wKey + $".q{bits}.scales", () => scales) };
         if (bias is not null) { inputs.Add(""); inputs.Add(""); inputs.Add(bias); }
         return g.Node("MatMulNBits", inputs, domain: OnnxGraph.MsDomain,
             attrs: new Dictionary<string, object> { ["K"] = k, ["N"] = n, ["bits"] = bits, ["block_size"] = QuantBlock, ["accuracy_level"] = 4 })[0];
-    }
-
-    /// <summary>(N, K) fp32 to MatMulNBits' packed (N, K/32, 32*bits/8) uint8 and scales (N, K/32),
-    /// symmetric: q = round(w / s) + 2^(bits-1), s = max|w| / (2^(bits-1) - 1).</summary>
-    internal static (Tensor Packed, Tensor Scales) QuantizeBlocks(Tensor w, int bits)
-    {
-        using var scope = NewDisposeScope();
-        long n = w.shape[0], k = w.shape[1], blocks = k / QuantBlock;
-        var wb = w.to(ScalarType.Float32).reshape(n, blocks, QuantBlock);
-        int qmax = (1 << (bits - 1)) - 1, zero = 1 << (bits - 1);
-        var scale = wb.abs().amax([-1], keepdim: true) / qmax;
-        scale = scale.masked_fill(scale.eq(0), 1.0f);
-        var q = (wb / scale).round().clamp(-zero, qmax) + zero;                 // 0 .. 2^bits - 1
-        var bytes = q.to(ScalarType.Byte);
-        Tensor packed = bytes;
-        if (bits == 4)
-        {
-            // Two values a byte, the lower index in the low nibble.
-            var pairs = bytes.reshape(n, blocks, QuantBlock / 2, 2);
-            packed = (pairs.select(-1, 0) + pairs.select(-1, 1) * 16).to(ScalarType.Byte);
-        }
-        return (packed.contiguous().MoveToOuterDisposeScope(), scale.reshape(n * blocks).contiguous().MoveToOuterDisposeScope());
     }
 
     /// <summary>Pre-norm RMSNorm with fp32 statistics (ONNX Runtime's SimplifiedLayerNormalization).</summary>
