@@ -16,6 +16,8 @@ static class BenchCommands
     {
         var bench = new Command("bench", "benchmarks; each writes a JSON results file stamped with commit and machine");
         bench.Subcommands.Add(Generate());
+        bench.Subcommands.Add(LatencyCommand());
+        bench.Subcommands.Add(MemoryCommand());
         return bench;
     }
 
@@ -48,6 +50,102 @@ static class BenchCommands
             return 0;
         }));
         return cmd;
+    }
+
+    static Command LatencyCommand()
+    {
+        var presets = new Option<string>("--presets") { DefaultValueFactory = _ => "330m-encdec-2_3,330m-deconly" };
+        var backends = new Option<string>("--backends") { Description = "torch, onnx, onnx-cuda", DefaultValueFactory = _ => "torch,onnx" };
+        var weights = new Option<string>("--weights") { Description = "ONNX weights: fp32, int8, int4", DefaultValueFactory = _ => "fp32" };
+        var input = new Option<int>("--input") { DefaultValueFactory = _ => 512 };
+        var output = new Option<int>("--output") { DefaultValueFactory = _ => 128 };
+        var examples = new Option<int>("--examples") { DefaultValueFactory = _ => 100 };
+        var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2 };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var profile = new Option<string>("--profile") { DefaultValueFactory = _ => "full" };
+        var path = new Option<string?>("--out") { Description = "results JSON path" };
+        var cmd = new Command("latency", "first-token latency and decode throughput (paper Table 2), with this machine's roofline")
+            { presets, backends, weights, input, output, examples, warmup, threads, profile, path };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            TorchRuntime.EnsureLoaded();
+            var machine = MachineProbe.Measure(r.GetValue(threads));
+            Console.Error.WriteLine($"machine: read {machine.ReadGBps:F1} GB/s, triad {machine.TriadGBps:F1} GB/s, matmul {machine.MatmulGflops:F0} GFLOP/s, {machine.Threads} threads");
+            var results = new List<LatencyResult>();
+            foreach (var name in Split(r.GetValue(presets)!))
+                foreach (var backend in Split(r.GetValue(backends)!).Select(ParseBackend))
+                    foreach (var w in backend == LatencyBackend.TorchSharp ? ["fp32"] : Split(r.GetValue(weights)!))
+                    {
+                        var o = new LatencyOptions
+                        {
+                            InputTokens = r.GetValue(input), OutputTokens = r.GetValue(output), Examples = r.GetValue(examples),
+                            Warmup = r.GetValue(warmup), Threads = r.GetValue(threads), Weights = ParseWeights(w),
+                        };
+                        results.Add(Latency.Run(Models.Presets.Get(name), backend, o, machine, Console.Error.WriteLine));
+                    }
+            var table = LatencyTable(results);
+            Console.Write(table.ToText());
+            if (r.GetValue(path) is { } file)
+            {
+                var doc = new { run = RunInfo.Capture(r.GetValue(profile)!), machine, results, markdown = table.ToMarkdown() };
+                AtomicFile.WriteText(file, JsonSerializer.Serialize(doc, Cli.Json));
+                Console.WriteLine($"wrote {file}");
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static Command MemoryCommand()
+    {
+        var preset = new Option<string>("--preset") { Required = true };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 1 };
+        var input = new Option<int>("--input") { DefaultValueFactory = _ => 4096 };
+        var output = new Option<int>("--output") { DefaultValueFactory = _ => 256 };
+        var weights = new Option<string>("--weights") { DefaultValueFactory = _ => "fp32" };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var cmd = new Command("memory", "peak resident memory of one ONNX Runtime generation run (one configuration per process); prints JSON")
+            { preset, batch, input, output, weights, threads };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            var o = new LatencyOptions { InputTokens = r.GetValue(input), OutputTokens = r.GetValue(output), Weights = ParseWeights(r.GetValue(weights)!) };
+            // Exporting here would put the TorchSharp model's memory into this process's peak.
+            var dir = Latency.ExportDirectory(Models.Presets.Get(r.GetValue(preset)!), o);
+            if (!Export.Onnx.OnnxExport.Matches(dir, Models.Presets.Get(r.GetValue(preset)!), o.Weights, o.InputTokens + o.OutputTokens))
+                throw new ArgumentException($"{dir}: no matching export; run `slm export onnx --preset {r.GetValue(preset)} --weights {r.GetValue(weights)}` first");
+            var result = PeakMemory.Measure(dir, r.GetValue(batch), o.InputTokens, o.OutputTokens, r.GetValue(threads));
+            Console.WriteLine(JsonSerializer.Serialize(result));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static string[] Split(string s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    static LatencyBackend ParseBackend(string s) => s switch
+    {
+        "torch" or "torchsharp" => LatencyBackend.TorchSharp,
+        "onnx" or "onnx-cpu" => LatencyBackend.OnnxCpu,
+        "onnx-cuda" => LatencyBackend.OnnxCuda,
+        _ => throw new ArgumentException($"unknown backend '{s}': expected torch, onnx or onnx-cuda"),
+    };
+
+    internal static Export.Onnx.OnnxWeights ParseWeights(string s) => s switch
+    {
+        "fp32" => Export.Onnx.OnnxWeights.Fp32,
+        "int8" => Export.Onnx.OnnxWeights.Int8,
+        "int4" => Export.Onnx.OnnxWeights.Int4,
+        _ => throw new ArgumentException($"unknown weight format '{s}': expected fp32, int8 or int4"),
+    };
+
+    public static Table LatencyTable(IEnumerable<LatencyResult> results)
+    {
+        var t = new Table("preset", "backend", "weights", "first token ms (mean / median / p90)", "decode tok/s (mean / median / p90)", "ceiling tok/s", "of ceiling");
+        foreach (var x in results)
+            t.Add(x.Preset, x.Backend, x.Weights, $"{x.FirstTokenMs.Mean:F0} / {x.FirstTokenMs.Median:F0} / {x.FirstTokenMs.P90:F0}",
+                $"{x.DecodeTokensPerSecond.Mean:F1} / {x.DecodeTokensPerSecond.Median:F1} / {x.DecodeTokensPerSecond.P90:F1}",
+                x.Roofline.CeilingTokensPerSecond.ToString("F1"), $"{100 * x.Roofline.FractionOfCeiling:F0}%");
+        return t;
     }
 
     public static Table Table(IEnumerable<GenerationBenchResult> results)

@@ -109,7 +109,10 @@ public sealed record CostModel(ModelConfig Config)
     /// it attends over. Token-by-token decoding is memory-bound, so bandwidth divided by this
     /// is the ceiling on tokens per second (DESIGN.md section 4).
     /// </summary>
-    public double BytesPerDecodedToken(int s, int t, int bytesPerElement)
+    public double BytesPerDecodedToken(int s, int t, int bytesPerElement) => BytesPerDecodedToken(s, t, bytesPerElement, bytesPerElement);
+
+    /// <summary>As above with weights and caches stored differently (4-bit weights, fp32 cache).</summary>
+    public double BytesPerDecodedToken(int s, int t, double weightBytes, double cacheBytes)
     {
         long weights = Config.IsEncoderDecoder
             ? Config.DecoderLayers * (AttnWeights + D * A * 2 + MlpWeights) + D * V
@@ -117,6 +120,6 @@ public sealed record CostModel(ModelConfig Config)
         double cache = Config.IsEncoderDecoder
             ? 2.0 * Config.DecoderLayers * Kv * ((t + 1) + s)
             : 2.0 * Config.DecoderLayers * Kv * (s + t + 1);
-        return (weights + cache) * bytesPerElement;
+        return weights * weightBytes + cache * cacheBytes;
     }
 }

@@ -80,6 +80,18 @@ public static class OnnxExport
         return new OnnxExportResult(dir, bytes, options.Weights);
     }
 
+    /// <summary>Whether <paramref name="dir"/> holds an export of exactly this configuration and
+    /// weight format, covering at least <paramref name="positions"/> positions.</summary>
+    public static bool Matches(string dir, ModelConfig config, OnnxWeights weights, int positions)
+    {
+        var path = Path.Combine(dir, Description);
+        if (!File.Exists(path)) return false;
+        var d = JsonNode.Parse(File.ReadAllText(path))!;
+        return d["weights"]?.GetValue<string>() == weights.ToString().ToLowerInvariant()
+            && d["max_positions"]?.GetValue<int>() >= positions
+            && ModelConfig.FromJson(d["config"]!.ToJsonString(), path) == config;
+    }
+
     static JsonObject Describe(OnnxGraph g)
     {
         JsonArray Values(IEnumerable<OnnxValue> vs) => new(vs.Select(v => (JsonNode)new JsonObject
@@ -96,9 +108,10 @@ public static class OnnxExport
         var e = new LayerEmitter(g, c, state, o.Weights);
         var ids = g.Input("input_ids", T.Int64, "batch", "encoder_sequence");
         var mask = g.Input("attention_mask", T.Int64, "batch", "encoder_sequence");
+        e.SetTokens(ids);
         var (cos, sin) = e.CenteredRopeTables(ids);
         var maskAdd = e.AdditiveMask(mask);
-        var x = e.Embed(ids);
+        var x = e.Embed(ids);                                                                      // (B*S, D)
         for (int i = 0; i < c.EncoderLayers; i++)
         {
             var p = $"transformer.e.{i}";
@@ -106,7 +119,7 @@ public static class OnnxExport
             x = g.Op("Add", x, e.Mlp(e.RmsNorm(x, p + ".ln2.weight"), p + ".mlp"));
         }
         var states = e.RmsNorm(x, "transformer.ln_e.weight");
-        g.Output(states, "last_hidden_state", T.Float, "batch", "encoder_sequence", c.DModel);
+        g.Output(e.Unflatten(states, c.DModel), "last_hidden_state", T.Float, "batch", "encoder_sequence", c.DModel);
         for (int i = 0; i < c.DecoderLayers; i++)
         {
             var (k, v) = e.KeysValues(states, $"transformer.h.{i}.cross_attn");
@@ -129,9 +142,10 @@ public static class OnnxExport
                       g.Input($"past_key_values.{i}.encoder.key", T.Float, "batch", c.KvHeads, "encoder_sequence", c.HeadDim),
                       g.Input($"past_key_values.{i}.encoder.value", T.Float, "batch", c.KvHeads, "encoder_sequence", c.HeadDim)));
         var (seqlens, total) = CacheLengths(g);
+        e.SetTokens(ids);
         var (cos, sin) = e.RopeCaches(o.MaxPositions);
         var maskAdd = e.AdditiveMask(encMask);
-        var x = e.Embed(ids);
+        var x = e.Embed(ids);                                                                      // (B*T, D)
         for (int i = 0; i < c.DecoderLayers; i++)
         {
             var p = $"transformer.h.{i}";
@@ -142,7 +156,7 @@ public static class OnnxExport
             g.Output(pk, $"present.{i}.decoder.key", T.Float, "batch", c.KvHeads, "max_length", c.HeadDim);
             g.Output(pv, $"present.{i}.decoder.value", T.Float, "batch", c.KvHeads, "max_length", c.HeadDim);
         }
-        g.Output(e.Head(e.RmsNorm(x, "transformer.ln_f.weight")), "logits", T.Float, "batch", "decoder_sequence", c.VocabSize);
+        g.Output(e.Unflatten(e.Head(e.RmsNorm(x, "transformer.ln_f.weight")), c.VocabSize), "logits", T.Float, "batch", "decoder_sequence", c.VocabSize);
         return g;
     }
 
@@ -157,8 +171,9 @@ public static class OnnxExport
         var (seqlens, total) = CacheLengths(g);
         // Prompts are right-padded; only each row's last real position needs logits.
         var last = g.Input("last_token_index", T.Int64, "batch");
+        e.SetTokens(ids);
         var (cos, sin) = e.RopeCaches(o.MaxPositions);
-        var x = e.Embed(ids);
+        var x = e.Embed(ids);                                                                      // (B*S, D)
         for (int i = 0; i < c.DecoderLayers; i++)
         {
             var p = $"transformer.h.{i}";
@@ -168,14 +183,14 @@ public static class OnnxExport
             g.Output(pk, $"present.{i}.key", T.Float, "batch", c.KvHeads, "max_length", c.HeadDim);
             g.Output(pv, $"present.{i}.value", T.Float, "batch", c.KvHeads, "max_length", c.HeadDim);
         }
-        // Flatten (B, S, D) to (B*S, D) and gather row b * S + last[b]: (B, D), then (B, 1, D).
+        // Hidden states are (B*S, D): row b * S + last[b] is row b's last real token. (B, D), then logits (B, 1, V).
         var shape = g.Op("Shape", ids);
         var batch = g.Op("Gather", shape, g.ScalarInt64("dim", 0));
         var seq = g.Op("Gather", shape, g.ScalarInt64("dim", 1));
         var rows = g.Op("Add", g.Op("Mul", g.Op("Range", g.ScalarInt64("zero", 0), batch, g.ScalarInt64("step", 1)), seq), last);
-        var flat = g.Op("Reshape", x, e.Shape(-1, c.DModel));
-        var picked = g.Op("Unsqueeze", g.Op("Gather", flat, rows), g.Int64s("axes", 1));
-        g.Output(e.Head(e.RmsNorm(picked, "transformer.ln_f.weight")), "logits", T.Float, "batch", 1, c.VocabSize);
+        var picked = g.Op("Gather", x, rows);
+        var logits = e.Head(e.RmsNorm(picked, "transformer.ln_f.weight"));
+        g.Output(g.Op("Unsqueeze", logits, g.Int64s("axes", 1)), "logits", T.Float, "batch", 1, c.VocabSize);
         return g;
     }
 

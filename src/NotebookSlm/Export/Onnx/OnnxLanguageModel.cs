@@ -14,6 +14,9 @@ public sealed record OnnxRuntimeOptions
     /// <summary>CUDA execution provider (needs the Microsoft.ML.OnnxRuntime.Gpu package and a GPU).</summary>
     public bool Cuda { get; init; }
     public GraphOptimizationLevel Optimization { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+    /// <summary>When set, ONNX Runtime writes a Chrome-trace profile per session to files
+    /// starting with this path (per-operator times; written on Dispose).</summary>
+    public string? ProfilePrefix { get; init; }
 }
 
 /// <summary>
@@ -33,9 +36,13 @@ public sealed class OnnxLanguageModel : IDisposable
     readonly InferenceSession? encoder;
     readonly InferenceSession decoder;
     readonly RunOptions run = new();
+    readonly bool profiling;
+    readonly string? profilePrefix;
 
     public ModelConfig Config { get; }
     public string Directory { get; }
+    /// <summary>The profile files ONNX Runtime wrote (after Dispose, with ProfilePrefix set).</summary>
+    public IReadOnlyList<string> ProfileFiles { get; private set; } = [];
 
     public OnnxLanguageModel(string dir, OnnxRuntimeOptions? options = null)
     {
@@ -45,18 +52,25 @@ public sealed class OnnxLanguageModel : IDisposable
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(descriptionPath));
         Config = ModelConfig.FromJson(doc.RootElement.GetProperty("config").GetRawText(), descriptionPath);
         Directory = dir;
-        var so = new SessionOptions
+        SessionOptions For(string graph)
         {
-            IntraOpNumThreads = options.Threads, InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = options.Optimization,
-        };
-        if (options.Cuda) so.AppendExecutionProvider_CUDA(0);
+            var so = new SessionOptions
+            {
+                IntraOpNumThreads = options.Threads, InterOpNumThreads = 1,
+                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = options.Optimization,
+            };
+            if (options.Cuda) so.AppendExecutionProvider_CUDA(0);
+            if (options.ProfilePrefix is not null) so.EnableProfiling = true;
+            return so;
+        }
+        profiling = options.ProfilePrefix is not null;
+        profilePrefix = options.ProfilePrefix;
         if (Config.IsEncoderDecoder)
         {
-            encoder = new InferenceSession(Path.Combine(dir, OnnxExport.Encoder), so);
-            decoder = new InferenceSession(Path.Combine(dir, OnnxExport.Decoder), so);
+            encoder = new InferenceSession(Path.Combine(dir, OnnxExport.Encoder), For(OnnxExport.Encoder));
+            decoder = new InferenceSession(Path.Combine(dir, OnnxExport.Decoder), For(OnnxExport.Decoder));
         }
-        else decoder = new InferenceSession(Path.Combine(dir, OnnxExport.DecoderOnly), so);
+        else decoder = new InferenceSession(Path.Combine(dir, OnnxExport.DecoderOnly), For(OnnxExport.DecoderOnly));
     }
 
     /// <summary>Batched generation; the result matches the TorchSharp model's for the same options.</summary>
@@ -311,6 +325,18 @@ public sealed class OnnxLanguageModel : IDisposable
 
     public void Dispose()
     {
+        if (profiling)
+        {
+            // ONNX Runtime writes profiles to the working folder whatever the prefix; move them.
+            string Move(InferenceSession session, string graph)
+            {
+                var target = $"{profilePrefix}-{Path.GetFileNameWithoutExtension(graph)}.json";
+                File.Move(session.EndProfiling(), target, overwrite: true);
+                return Path.GetFullPath(target);
+            }
+            ProfileFiles = encoder is null ? [Move(decoder, OnnxExport.DecoderOnly)]
+                : [Move(encoder, OnnxExport.Encoder), Move(decoder, OnnxExport.Decoder)];
+        }
         encoder?.Dispose();
         decoder.Dispose();
         run.Dispose();

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using NotebookSlm.Benchmarks;
+using NotebookSlm.Checkpoints;
+using NotebookSlm.Export.Onnx;
+using NotebookSlm.Models;
+using NotebookSlm.Runtime;
+
+namespace NotebookSlm.Cli.Commands;
+
+/// <summary><c>slm export onnx</c>: a checkpoint or a random-weight preset as ONNX graphs.</summary>
+static class ExportCommand
+{
+    public static Command Create()
+    {
+        var export = new Command("export", "export models to other runtimes");
+        var preset = new Option<string?>("--preset") { Description = "random-weight preset (speed studies)" };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "checkpoint folder" };
+        var weights = new Option<string>("--weights") { Description = "fp32, int8 or int4 (MatMulNBits)", DefaultValueFactory = _ => "fp32" };
+        var output = new Option<string?>("--out") { Description = "output folder (default artifacts/onnx/<preset>-<weights>-seed1)" };
+        var positions = new Option<int>("--max-positions") { DefaultValueFactory = _ => 8192 };
+        var onnx = new Command("onnx", "encoder_model.onnx + decoder_model.onnx, or model.onnx, with model_description.json")
+            { preset, checkpoint, weights, output, positions };
+        onnx.SetAction(r => Cli.Run(() =>
+        {
+            TorchRuntime.EnsureLoaded();
+            var w = BenchCommands.ParseWeights(r.GetValue(weights)!);
+            var (model, dir) = (r.GetValue(checkpoint), r.GetValue(preset)) switch
+            {
+                ({ } ckpt, null) => (Checkpoint.Load(ckpt), r.GetValue(output) ?? Path.Combine(ckpt, "onnx-" + r.GetValue(weights))),
+                (null, { } name) => (LanguageModel.Create(Presets.Get(name), 1),
+                                     r.GetValue(output) ?? Latency.ExportDirectory(Presets.Get(name), new LatencyOptions { Weights = w })),
+                _ => throw new ArgumentException("give exactly one of --preset or --checkpoint"),
+            };
+            var result = OnnxExport.Save(model, dir, new OnnxExportOptions { Weights = w, MaxPositions = r.GetValue(positions) });
+            foreach (var (file, bytes) in result.WeightBytes) Console.WriteLine($"{Path.Combine(dir, file)}: {bytes / 1048576.0:F1} MiB of weights");
+            return 0;
+        }));
+        export.Subcommands.Add(onnx);
+        return export;
+    }
+}

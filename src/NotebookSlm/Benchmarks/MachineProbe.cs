@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Text.Json.Serialization;
+using static TorchSharp.torch;
+
+namespace NotebookSlm.Benchmarks;
+
+/// <summary>What the machine can do at best: memory bandwidth and matrix-multiply throughput,
+/// the two ceilings of the roofline (DESIGN.md section 4).</summary>
+public sealed record MachineCeilings(
+    [property: JsonPropertyName("copy_gb_per_s")] double CopyGBps,
+    [property: JsonPropertyName("triad_gb_per_s")] double TriadGBps,
+    [property: JsonPropertyName("read_gb_per_s")] double ReadGBps,
+    [property: JsonPropertyName("matmul_gflops")] double MatmulGflops,
+    [property: JsonPropertyName("threads")] int Threads,
+    [property: JsonPropertyName("array_mib")] int ArrayMiB)
+{
+    /// <summary>The bandwidth a decode step can draw on: it mostly reads weights and caches,
+    /// so the read probe; STREAM's triad is reported beside it.</summary>
+    [JsonIgnore] public double BandwidthGBps => ReadGBps;
+}
+
+/// <summary>
+/// STREAM-like probes (McCalpin's copy and triad, plus a read-only sum, which is what decoding
+/// does) over arrays far larger than the caches, on every thread, best of several runs; and
+/// fp32 matrix-multiply GFLOP/s through libtorch.
+/// </summary>
+public static class MachineProbe
+{
+    public static MachineCeilings Measure(int threads = 0, int arrayMiB = 256, int repeats = 7)
+    {
+        threads = threads > 0 ? threads : Environment.ProcessorCount;
+        long n = arrayMiB * 1024L * 1024 / sizeof(float);
+        var a = new float[n]; var b = new float[n]; var c = new float[n];
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            var (lo, hi) = Part(n, threads, t);
+            for (long i = lo; i < hi; i++) { a[i] = 1; b[i] = 2; c[i] = 0.5f; }
+        });
+        double copy = Best(repeats, () => Run(threads, n, (lo, hi) => a.AsSpan((int)lo, (int)(hi - lo)).CopyTo(c.AsSpan((int)lo, (int)(hi - lo)))), 2.0 * n * sizeof(float));
+        double triad = Best(repeats, () => Run(threads, n, (lo, hi) => Triad(a, b, c, lo, hi, 3.0f)), 3.0 * n * sizeof(float));
+        double read = Best(repeats, () => Run(threads, n, (lo, hi) => Sum(b, lo, hi)), 1.0 * n * sizeof(float));
+        return new MachineCeilings(copy, triad, read, MatmulGflops(threads), threads, arrayMiB);
+    }
+
+    static (long Lo, long Hi) Part(long n, int parts, int t) => (n * t / parts, n * (t + 1) / parts);
+
+    static void Run(int threads, long n, Action<long, long> body) =>
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => { var (lo, hi) = Part(n, threads, t); body(lo, hi); });
+
+    /// <summary>GB/s of the fastest of <paramref name="repeats"/> runs moving <paramref name="bytes"/>.</summary>
+    static double Best(int repeats, Action body, double bytes)
+    {
+        body();   // warm-up: page faults and thread start
+        double best = double.MaxValue;
+        for (int r = 0; r < repeats; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            body();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+        }
+        return bytes / best / 1e9;
+    }
+
+    static void Triad(float[] a, float[] b, float[] c, long lo, long hi, float s)
+    {
+        var va = MemoryMarshal.Cast<float, Vector<float>>(a.AsSpan((int)lo, (int)(hi - lo)));
+        var vb = MemoryMarshal.Cast<float, Vector<float>>(b.AsSpan((int)lo, (int)(hi - lo)));
+        var vc = MemoryMarshal.Cast<float, Vector<float>>(c.AsSpan((int)lo, (int)(hi - lo)));
+        var vs = new Vector<float>(s);
+        for (int i = 0; i < va.Length; i++) va[i] = vb[i] + vs * vc[i];
+    }
+
+    static float Sum(float[] x, long lo, long hi)
+    {
+        var v = MemoryMarshal.Cast<float, Vector<float>>(x.AsSpan((int)lo, (int)(hi - lo)));
+        Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        int i = 0;
+        for (; i + 3 < v.Length; i += 4) { s0 += v[i]; s1 += v[i + 1]; s2 += v[i + 2]; s3 += v[i + 3]; }
+        for (; i < v.Length; i++) s0 += v[i];
+        return Vector.Sum(s0 + s1 + s2 + s3);
+    }
+
+    /// <summary>fp32 GFLOP/s of a 1024-square matrix multiply in libtorch, best of several.</summary>
+    public static double MatmulGflops(int threads, int size = 1024, int repeats = 10)
+    {
+        Runtime.TorchRuntime.EnsureLoaded();
+        int old = get_num_threads();
+        set_num_threads(threads);
+        try
+        {
+            using var x = randn(size, size);
+            using var y = randn(size, size);
+            using (var warm = x.matmul(y)) { }
+            double best = double.MaxValue;
+            for (int r = 0; r < repeats; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                using var z = x.matmul(y);
+                best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            }
+            return 2.0 * size * size * (double)size / best / 1e9;
+        }
+        finally { set_num_threads(old); }
+    }
+}
