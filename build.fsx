@@ -8,6 +8,7 @@
 //                or --profile full (outputs written back into the notebooks, as committed)
 //   quickstart   the paper in miniature on the tiny presets (a few minutes on a laptop CPU)
 //   data         build the offline corpora and the local tokenizer (--profile smoke|full)
+//   efficiency   Table 2, Figure 1, memory and FLOPs claims (--profile smoke|full)
 //   bench        the full generation benchmark, results under experiments/results/
 //   readme       regenerate the README sections that are produced by code
 //
@@ -101,18 +102,12 @@ let test () =
              @ (args |> List.skipWhile (fun a -> a <> "--") |> List.skip (if List.contains "--" args then 1 else 0)))
     exit rc
 
-let quickstart () =
+/// Runs experiments/NAME.fsx in the profile given by --profile (smoke by default).
+let experiment (name: string) =
     setup ()
     build ()
     let profile = option "--profile" "smoke"
-    run root [ "NOTEBOOKSLM_PROFILE", profile; "NOTEBOOKSLM_ROOT", root ] "dotnet"
-        [ "fsi"; Path.Combine(root, "experiments", "quickstart.fsx") ]
-
-let data () =
-    setup ()
-    build ()
-    let profile = option "--profile" "smoke"
-    run root [ ("NOTEBOOKSLM_PROFILE", profile); ("NOTEBOOKSLM_ROOT", root) ] "dotnet" [ "fsi"; Path.Combine(root, "experiments", "data.fsx") ]
+    run root [ ("NOTEBOOKSLM_PROFILE", profile); ("NOTEBOOKSLM_ROOT", root) ] "dotnet" [ "fsi"; Path.Combine(root, "experiments", name + ".fsx") ]
 
 let bench () =
     build ()
@@ -190,10 +185,11 @@ match args with
 | "build" :: _ -> build ()
 | "test" :: _ -> test ()
 | "notebooks" :: _ -> (if not (flag "--no-build") then build ()); notebooks ()
-| "quickstart" :: _ -> quickstart ()
-| "data" :: _ -> data ()
+| "quickstart" :: _ -> experiment "quickstart"
+| "data" :: _ -> experiment "data"
+| "efficiency" :: _ -> experiment "efficiency"
 | "bench" :: _ -> bench ()
 | "readme" :: _ -> readme ()
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|bench|readme> [options]"
+    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|bench|readme> [options]"
     exit 2

@@ -1,0 +1,121 @@
+namespace NotebookSlm.Lab
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Text.Json
+open NotebookSlm.Accounting
+open NotebookSlm.Benchmarks
+open NotebookSlm.Export.Onnx
+open NotebookSlm.Models
+
+/// The paper's efficiency numbers (sections 3.1, 3.3, 3.4), to print beside ours.
+module Paper =
+    /// Table 2: (platform, model, first-token ms, throughput tok/s); 330M, input 512, output 128.
+    let table2 =
+        [ "GPU", "decoder-only", 149.0, 9.7; "GPU", "encoder-decoder 2/3-1/3", 86.0, 37.4
+          "CPU", "decoder-only", 2242.0, 4.0; "CPU", "encoder-decoder 2/3-1/3", 1591.0, 15.3
+          "NPU", "decoder-only", 358.0, 26.5; "NPU", "encoder-decoder 2/3-1/3", 189.0, 123.8 ]
+    /// CPU: 3.8x decode throughput, 29% lower first-token latency.
+    let cpuThroughputRatio, cpuFirstTokenReduction = 3.8, 0.29
+    /// 11-16% less inference memory at input 4096, batch 32.
+    let memorySavingLow, memorySavingHigh = 0.11, 0.16
+    /// 78% of the FLOPs to generate 256 tokens; 42% of training FLOPs at 1024-token inputs; 3.2x at 4096.
+    let generationFlopsShare, trainingFlopsShare1024, trainingFlopsGap4096 = 0.78, 0.42, 3.2
+
+/// One point of Figure 1: time against input length.
+type ScalingPoint = { Preset: string; Architecture: string; InputTokens: int; FirstTokenMs: float; DecodeTokensPerSecond: float; TotalMs: float; PredictedTotalMs: float }
+
+/// The efficiency study: Table 2, Figure 1, memory and FLOPs claims on this machine.
+module Efficiency =
+    let private json = JsonSerializerOptions(WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower)
+
+    /// The pair compared: the paper's 330M 2/3-1/3 encoder-decoder and decoder-only (tiny in smoke).
+    let pair () =
+        Profile.pick (Presets.Tiny.EncDec2_3, Presets.Tiny.DecoderOnly) (Presets.Paper330M.EncDec2_3, Presets.Paper330M.DecoderOnly)
+
+    let private log (s: string) = eprintfn "%s" s
+
+    /// Table 2: every backend for both models; the paper's protocol in full, small in smoke.
+    let table2 (machine: MachineCeilings) =
+        let encdec, deconly = pair ()
+        let input, output, examples = Profile.pick (128, 32, 3) (512, 128, 100)
+        let root = Paths.artifacts "onnx"
+        [ for config in [ encdec; deconly ] do
+            for backend, weights in [ LatencyBackend.OnnxCpu, OnnxWeights.Fp32; LatencyBackend.OnnxCpu, OnnxWeights.Int4; LatencyBackend.TorchSharp, OnnxWeights.Fp32 ] ->
+                let o = LatencyOptions(InputTokens = input, OutputTokens = output, Examples = examples, Weights = weights, ExportRoot = root)
+                Latency.Run(config, backend, o, machine, Action<string>(fun s -> if s.Contains "example 1/" then log s)) ]
+
+    /// Figure 1: first-token time, decode speed and total time for N tokens against input length
+    /// (ONNX Runtime, fp32), with the analytic prediction from FLOPs and bytes on this machine.
+    let scaling (machine: MachineCeilings) =
+        let encdec, deconly = pair ()
+        let lengths, output, examples = Profile.pick ([ 32; 64; 128 ], 16, 1) ([ 128; 256; 512; 1024; 2048; 4096 ], 128, 3)
+        let root = Paths.artifacts "onnx"
+        [ for config in [ encdec; deconly ] do
+            for s in lengths ->
+                let o = LatencyOptions(InputTokens = s, OutputTokens = output, Examples = examples, Warmup = 1, ExportRoot = root)
+                let r = Latency.Run(config, LatencyBackend.OnnxCpu, o, machine, Action<string>(fun _ -> ()))
+                log $"{config.Name} input {s}: first {r.FirstTokenMs.Mean:F0} ms, {r.DecodeTokensPerSecond.Mean:F1} tok/s"
+                let cost = CostModel config
+                let predicted =
+                    cost.FirstTokenFlops s / (machine.MatmulGflops * 1e9) * 1000.0
+                    + (Seq.sum [ for t in 1 .. output - 1 -> cost.BytesPerDecodedToken(s, t, 4.0, 4.0) ]) / (machine.BandwidthGBps * 1e9) * 1000.0
+                { Preset = config.Name; Architecture = string config.Architecture; InputTokens = s
+                  FirstTokenMs = r.FirstTokenMs.Mean; DecodeTokensPerSecond = r.DecodeTokensPerSecond.Mean
+                  TotalMs = r.FirstTokenMs.Mean + float (output - 1) / r.DecodeTokensPerSecond.Mean * 1000.0
+                  PredictedTotalMs = predicted } ]
+
+    /// The analytic memory and FLOPs claims of sections 3.1 and 3.3 for the 330M pair.
+    let analytic () =
+        let encdec, deconly = Presets.Paper330M.EncDec2_3, Presets.Paper330M.DecoderOnly
+        let e, d = CostModel encdec, CostModel deconly
+        let memory bytes = {| encoder_decoder_bytes = e.InferenceBytes(32, 4096, 256, bytes); decoder_only_bytes = d.InferenceBytes(32, 4096, 256, bytes)
+                              saving = 1.0 - float (e.InferenceBytes(32, 4096, 256, bytes)) / float (d.InferenceBytes(32, 4096, 256, bytes)) |}
+        {| memory_fp32 = memory 4; memory_bf16 = memory 2
+           generation_flops_share_4096_256 = e.GenerationFlops(4096, 256) / d.GenerationFlops(4096, 256)
+           training_flops_share_1024_256 = e.TrainingStepFlops(1024, 256) / d.TrainingStepFlops(1024, 256)
+           training_flops_gap_4096_256 = d.TrainingStepFlops(4096, 256) / e.TrainingStepFlops(4096, 256)
+           paper = {| memory_saving = [ Paper.memorySavingLow; Paper.memorySavingHigh ]; generation_flops_share = Paper.generationFlopsShare
+                      training_flops_share_1024 = Paper.trainingFlopsShare1024; training_flops_gap_4096 = Paper.trainingFlopsGap4096 |} |}
+
+    /// Peak memory measured in a separate `slm bench memory` process per configuration, at the
+    /// largest batch (from 32 down) that this machine holds.
+    let memory () =
+        let encdec, deconly = pair ()
+        let input, output, batches = Profile.pick (256, 8, [ 4 ]) (4096, 256, [ 32; 16; 8; 4 ])
+        let slm = Path.Combine(Paths.root.Value, "src", "NotebookSlm.Cli", "bin", "Release", "net10.0", "slm.dll")
+        let runSlm (args: string list) =
+            let psi = ProcessStartInfo("dotnet", slm :: args, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Paths.root.Value)
+            use p = Process.Start psi
+            let err = p.StandardError.ReadToEndAsync()
+            let out = p.StandardOutput.ReadToEnd()
+            p.WaitForExit()
+            p.ExitCode, out, err.Result
+        [ for config in [ encdec; deconly ] do
+            // Export in its own process first, so the measuring process holds only ONNX Runtime.
+            let rc, _, err = runSlm [ "export"; "onnx"; "--preset"; config.Name; "--weights"; "fp32"; "--out"; Path.Combine(Paths.artifacts "onnx", $"{config.Name}-fp32-seed1") ]
+            if rc <> 0 then failwith $"export of {config.Name} failed: {err}"
+            let measured =
+                batches |> List.tryPick (fun b ->
+                    log $"memory: {config.Name} batch {b}, input {input}, output {output}"
+                    let rc, out, err = runSlm [ "bench"; "memory"; "--preset"; config.Name; "--batch"; string b; "--input"; string input; "--output"; string output ]
+                    if rc = 0 then Some(JsonSerializer.Deserialize<MemoryResult>(out.Trim().Split('\n') |> Array.last))
+                    else (log $"  batch {b} failed (exit {rc}): {err.Trim().Split('\n') |> Array.last}"; None))
+            match measured with
+            | Some m -> yield m
+            | None -> failwith $"{config.Name}: no batch size fitted" ]
+
+    /// Runs every part and writes the results file of this profile; returns its path.
+    let run () =
+        let machine = MachineProbe.Measure()
+        log $"machine: read {machine.ReadGBps:F1} GB/s, triad {machine.TriadGBps:F1} GB/s, matmul {machine.MatmulGflops:F0} GFLOP/s"
+        let table = table2 machine
+        let points = scaling machine
+        let peaks = memory ()
+        Results.write "efficiency" {| machine = machine; table2 = table; figure1 = points; memory = peaks; analytic = analytic () |}
+
+    /// The results of this profile, if the experiment has run.
+    let load () =
+        let path = Path.Combine(Paths.resultsDir (), "efficiency.json")
+        if File.Exists path then Some(JsonDocument.Parse(File.ReadAllText path).RootElement) else None
