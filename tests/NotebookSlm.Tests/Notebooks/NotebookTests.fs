@@ -40,4 +40,12 @@ let tests =
             Expect.isEmpty (errors nb) "no cell failed"
             Expect.isTrue (File.Exists png) "PNG written"
         }
+    
+        test "04-efficiency runs the smoke study and draws Figure 1" {
+            let png = Path.Combine(repoRoot, "artifacts", "smoke", "figures", "04-efficiency-figure1.png")
+            if File.Exists png then File.Delete png
+            let nb = runNotebook "04-efficiency.ipynb"
+            Expect.isEmpty (errors nb) "no cell failed"
+            Expect.isTrue (File.Exists png) "PNG written"
+        }
     ]
