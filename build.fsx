@@ -178,6 +178,50 @@ let readme () =
               "|---|---|---|---|" ] @ rows
         replaceSection "data" (String.Join("\n", lines))
     | None -> ()
+    match readResults "efficiency" with
+    | Some doc ->
+        let r = doc.GetProperty "results"
+        let num (e: Text.Json.JsonElement) (path: string list) = (path |> List.fold (fun (x: Text.Json.JsonElement) p -> x.GetProperty p) e).GetDouble()
+        let text (e: Text.Json.JsonElement) (k: string) = e.GetProperty(k).GetString()
+        let rows = [ for x in r.GetProperty("table2").EnumerateArray() -> x ]
+        let table =
+            [ "| model | backend | weights | first token ms (mean / median / p90) | decode tok/s (mean / median / p90) | of bandwidth ceiling |"
+              "|---|---|---|---:|---:|---:|" ]
+            @ [ for x in rows ->
+                  sprintf "| %s | %s | %s | %.0f / %.0f / %.0f | %.1f / %.1f / %.1f | %.0f%% |" (text x "preset") (text x "backend") (text x "weights")
+                      (num x [ "first_token_ms"; "mean" ]) (num x [ "first_token_ms"; "median" ]) (num x [ "first_token_ms"; "p90" ])
+                      (num x [ "decode_tokens_per_s"; "mean" ]) (num x [ "decode_tokens_per_s"; "median" ]) (num x [ "decode_tokens_per_s"; "p90" ])
+                      (100.0 * num x [ "roofline"; "fraction_of_ceiling" ]) ]
+        let ratio backend weights =
+            let pick arch = rows |> List.find (fun x -> text x "architecture" = arch && text x "backend" = backend && text x "weights" = weights)
+            let e, d = pick "EncoderDecoder", pick "DecoderOnly"
+            sprintf "| %s %s | %.2fx | %.0f%% | %.2fx | %.0f%% |" backend weights
+                (num e [ "decode_tokens_per_s"; "mean" ] / num d [ "decode_tokens_per_s"; "mean" ])
+                (100.0 * (1.0 - num e [ "first_token_ms"; "mean" ] / num d [ "first_token_ms"; "mean" ]))
+                (num d [ "roofline"; "bytes_per_token" ] / num e [ "roofline"; "bytes_per_token" ])
+                (100.0 * (1.0 - num e [ "roofline"; "first_token_gflop" ] / num d [ "roofline"; "first_token_gflop" ]))
+        let ratios =
+            [ ""; "| encoder-decoder against decoder-only | throughput ratio | first-token reduction | predicted by bytes per token | fewer first-token FLOPs |"
+              "|---|---:|---:|---:|---:|" ]
+            @ [ for (b, w) in [ "OnnxCpu", "fp32"; "OnnxCpu", "int4"; "TorchSharp", "fp32" ] -> ratio b w ]
+            @ [ "| paper, CPU (Snapdragon X Elite) | 3.8x | 29% | | |" ]
+        let a = r.GetProperty "analytic"
+        let claims =
+            [ ""; "| claim (330M, analytic) | ours | paper |"; "|---|---:|---:|"
+              sprintf "| inference memory saving, input 4096, batch 32, 256 tokens, fp32 | %.0f%% | 11-16%% |" (100.0 * num a [ "memory_fp32"; "saving" ])
+              sprintf "| FLOPs to generate 256 tokens after 4096 input tokens, enc-dec / dec-only | %.0f%% | 78%% |" (100.0 * num a [ "generation_flops_share_4096_256" ])
+              sprintf "| training FLOPs, 1024-token inputs, 256-token outputs, enc-dec / dec-only | %.0f%% | 42%% |" (100.0 * num a [ "training_flops_share_1024_256" ])
+              sprintf "| training FLOPs gap, 4096-token inputs | %.1fx | 3.2x |" (num a [ "training_flops_gap_4096_256" ]) ]
+        let machine = r.GetProperty "machine"
+        let memory =
+            [ ""; "| measured peak memory (ONNX Runtime fp32) | batch | input | output | peak MiB |"; "|---|---:|---:|---:|---:|" ]
+            @ [ for m in r.GetProperty("memory").EnumerateArray() ->
+                  sprintf "| %s | %.0f | %.0f | %.0f | %.0f |" (text m "preset") (num m [ "batch" ]) (num m [ "input_tokens" ]) (num m [ "output_tokens" ]) (num m [ "peak_mib" ]) ]
+        let stamp =
+            [ ""; stampOf doc "dotnet fsi build.fsx efficiency --profile full"
+              + sprintf " Machine ceilings: read bandwidth %.1f GB/s, matmul %.0f GFLOP/s, %.0f threads." (num machine [ "read_gb_per_s" ]) (num machine [ "matmul_gflops" ]) (num machine [ "threads" ]) ]
+        replaceSection "efficiency" (String.Join("\n", table @ ratios @ claims @ memory @ stamp))
+    | None -> ()
     printfn "README.md sections regenerated"
 
 match args with
