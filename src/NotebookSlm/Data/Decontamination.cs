@@ -107,7 +107,7 @@ public sealed class Decontamination
         {
             if (!contaminated[p]) { kept.Add(doc.Paragraphs[p]); continue; }
             removedParagraphs++;
-            removedWords += TextSources.CountWords(doc.Paragraphs[p]);
+            removedWords += DataFormats.Words(doc.Paragraphs[p]);
         }
         return new DecontaminationResult(kept.Count == 0 ? null : doc with { Paragraphs = kept }, removedParagraphs, removedWords);
     }

@@ -38,7 +38,7 @@ public sealed class Dedup(int minParagraphWords = Dedup.DefaultMinParagraphWords
         for (int i = 0; i < doc.Paragraphs.Count; i++)
         {
             var p = doc.Paragraphs[i];
-            int words = TextSources.CountWords(p);
+            int words = DataFormats.Words(p);
             bool duplicate = words >= MinParagraphWords && !paragraphs.Add(Hash(p));
             if (duplicate)
             {

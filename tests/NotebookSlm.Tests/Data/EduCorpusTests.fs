@@ -42,7 +42,7 @@ let doc (id: string) (paragraphs: string list) = SourceDocument("test", id, List
 
 let allText (d: SourceDocument) = d.Text
 
-/// Whitespace-separated words, counted independently of TextSources.CountWords.
+/// Whitespace-separated words, counted independently of DataFormats.Words.
 let words (s: string) =
     let mutable n = 0
     let mutable inWord = false

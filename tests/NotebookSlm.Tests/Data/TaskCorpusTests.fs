@@ -110,7 +110,7 @@ let readJsonl (path: string) =
         let r = d.RootElement
         yield str r "id", str r "document", str r "summary" ]
 
-let words (s: string) = Sentences.WordCount s
+let words (s: string) = NotebookSlm.Data.DataFormats.Words s
 
 /// Examples in a split file, counted the way its format defines them.
 let countExamples (recipe: string) (path: string) =

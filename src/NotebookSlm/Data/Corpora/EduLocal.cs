@@ -126,7 +126,7 @@ public sealed class EduLocal : ICorpusRecipe
                     target.WriteByte((byte)'\n');
                     if (isVal) valDocs++; else trainDocs++;
                     c.Documents++;
-                    c.Words += TextSources.CountWords(text);
+                    c.Words += DataFormats.Words(text);
                     c.Characters += text.Length;
                 }
                 c.AddTo(spec.Name, counts, removed);

@@ -65,7 +65,7 @@ public sealed partial class EssayLocal : ICorpusRecipe
         foreach (var b in blocks)
         {
             if (b.IsHeading) { sections.Add((b.Text, [])); continue; }
-            if (sections.Count == 0 || Sentences.WordCount(b.Text) < 8) continue;
+            if (sections.Count == 0 || DataFormats.Words(b.Text) < 8) continue;
             var end = b.Text.TrimEnd('"', '\'', ')', '\u201d', '\u2019');
             if (end.Length > 0 && end[^1] is '.' or '!' or '?') sections[^1].Item2.Add(b.Text);
         }
@@ -88,7 +88,7 @@ public sealed partial class EssayLocal : ICorpusRecipe
             if (!prompts.Add(prompt)) { removed.Bump($"{source}: duplicate prompt"); return; }
             rows[split].Add(CsvRow(prompt, essay));
             counts.Bump(source);
-            (words.TryGetValue(source, out var l) ? l : words[source] = []).Add(Sentences.WordCount(essay));
+            (words.TryGetValue(source, out var l) ? l : words[source] = []).Add(DataFormats.Words(essay));
         }
 
         var sotuFiles = SotuSpeeches.Files(ctx.Sources.NpmPackageDir(SotuSpeeches.NpmPackage));
@@ -145,7 +145,7 @@ public sealed partial class EssayLocal : ICorpusRecipe
             var page = sections.Count > 0 ? sections[0].Title : "";
             foreach (var (title, paragraphs) in sections)
             {
-                if (paragraphs.Sum(Sentences.WordCount) < MinSectionWords) { removed.Bump($"{source}: section under 150 words of prose"); continue; }
+                if (paragraphs.Sum(DataFormats.Words) < MinSectionWords) { removed.Bump($"{source}: section under 150 words of prose"); continue; }
                 var prompt = handbookPrompt is not null ? handbookPrompt(title)
                     : title == page ? $"Python documentation: {page}" : $"Python documentation, {page}: {title}";
                 add(source, split, prompt, Sentences.Opening(paragraphs, MinWords, MaxWords));

@@ -145,15 +145,8 @@ public static class JavaMethods
     /// an unbalanced bracket raises a DataFormatException naming the file and line.</summary>
     public static int Match(IReadOnlyList<JavaToken> t, int open, string file = "java source")
     {
-        string o = t[open].Text, c = o == "(" ? ")" : o == "[" ? "]" : "}";
-        int depth = 0;
-        for (int k = open; k < t.Count; k++)
-        {
-            if (t[k].Kind != JavaTokenKind.Operator) continue;
-            if (t[k].Text == o) depth++;
-            else if (t[k].Text == c && --depth == 0) return k;
-        }
-        throw new DataFormatException(file, t[open].Line, o, $"no matching '{c}'");
+        int k = JavaLexer.MatchBracket(t, open, x => x.Text, x => x.Kind);
+        return k >= 0 ? k : throw new DataFormatException(file, t[open].Line, t[open].Text, "no matching closing bracket");
     }
 
     /// <summary>The index of the '&gt;' closing a type-argument list opened at <paramref name="open"/>

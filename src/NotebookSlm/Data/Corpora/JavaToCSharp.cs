@@ -99,18 +99,7 @@ public static partial class JavaToCSharp
         t.RemoveAt(i);
     }
 
-    static int Match(List<Tok> t, int open)
-    {
-        string o = t[open].Text, c = o == "(" ? ")" : o == "[" ? "]" : "}";
-        int depth = 0;
-        for (int k = open; k < t.Count; k++)
-        {
-            if (t[k].Kind != JavaTokenKind.Operator) continue;
-            if (t[k].Text == o) depth++;
-            else if (t[k].Text == c && --depth == 0) return k;
-        }
-        return -1;
-    }
+    static int Match(List<Tok> t, int open) => JavaLexer.MatchBracket(t, open, x => x.Text, x => x.Kind);
 
     /// <summary>The arguments of the call whose '(' is at <paramref name="open"/>, as token ranges [start, end).</summary>
     static List<(int Start, int End)> Args(List<Tok> t, int open, int close)

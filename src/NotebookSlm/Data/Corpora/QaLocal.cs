@@ -31,7 +31,8 @@ public sealed class QaLocal : ICorpusRecipe
     public const int SynsetsPerParagraph = 8, ParagraphsPerArticle = 8, SotuParagraphWords = 100, ManParagraphsPerPage = 6;
 
     public string Name => "qa-local";
-    public string Version => "1";
+    // 2: written through Readers.SquadJson (answer_start in code points, the reader's key order).
+    public string Version => "2";
     public string Description =>
         "SQuAD-2.0-style extractive QA stand-in (not SQuAD): real contexts (WordNet glossary paragraphs, man page DESCRIPTION " +
         "paragraphs, State of the Union addresses cut into paragraphs) with template questions (definition questions and " +
@@ -77,55 +78,33 @@ public sealed class QaLocal : ICorpusRecipe
         foreach (var (split, list) in bySplit)
         {
             long questions = 0;
-            TaskCorpusSupport.WriteJson(Path.Combine(ctx.OutputDir, $"{split}.json"), w =>
+            // Written by the SQuAD reader's writer, which checks every span and counts
+            // answer_start in code points as the format does.
+            var written = new List<SquadArticle>();
+            foreach (var a in list)
             {
-                w.WriteStartObject();
-                w.WriteString("version", "v2.0");
-                w.WriteStartArray("data");
-                foreach (var a in list)
+                var squadParagraphs = new List<SquadParagraph>();
+                foreach (var p in a.Paragraphs)
                 {
-                    w.WriteStartObject();
-                    w.WriteString("title", a.Title);
-                    w.WriteStartArray("paragraphs");
-                    foreach (var p in a.Paragraphs)
+                    paragraphs++;
+                    contextWords += DataFormats.Words(p.Context);
+                    var qas = new List<SquadQuestion>();
+                    foreach (var (q, impossible) in p.Picked)
                     {
-                        paragraphs++;
-                        contextWords += Sentences.WordCount(p.Context);
-                        w.WriteStartObject();
-                        w.WriteString("context", p.Context);
-                        w.WriteStartArray("qas");
-                        foreach (var (q, impossible) in p.Picked)
-                        {
-                            numbers.Bump(q.Template);
-                            counts.Bump($"{q.Template}.{(impossible ? "unanswerable" : "answerable")}");
-                            counts.Bump(impossible ? "unanswerable" : "answerable");
-                            questionWords += Sentences.WordCount(q.Question);
-                            w.WriteStartObject();
-                            w.WriteString("id", $"{q.Template}-{numbers[q.Template]:D6}");
-                            w.WriteString("question", q.Question);
-                            w.WriteStartArray("answers");
-                            if (!impossible)
-                            {
-                                answerWords += Sentences.WordCount(q.Answer);
-                                w.WriteStartObject();
-                                w.WriteString("text", q.Answer);
-                                w.WriteNumber("answer_start", q.Start);
-                                w.WriteEndObject();
-                            }
-                            w.WriteEndArray();
-                            w.WriteBoolean("is_impossible", impossible);
-                            w.WriteEndObject();
-                            questions++;
-                        }
-                        w.WriteEndArray();
-                        w.WriteEndObject();
+                        numbers.Bump(q.Template);
+                        counts.Bump($"{q.Template}.{(impossible ? "unanswerable" : "answerable")}");
+                        counts.Bump(impossible ? "unanswerable" : "answerable");
+                        questionWords += DataFormats.Words(q.Question);
+                        if (!impossible) answerWords += DataFormats.Words(q.Answer);
+                        qas.Add(new SquadQuestion($"{q.Template}-{numbers[q.Template]:D6}", q.Question,
+                            impossible ? [] : [new SquadAnswer(q.Answer, q.Start)], impossible));
+                        questions++;
                     }
-                    w.WriteEndArray();
-                    w.WriteEndObject();
+                    squadParagraphs.Add(new SquadParagraph(p.Context, qas));
                 }
-                w.WriteEndArray();
-                w.WriteEndObject();
-            });
+                written.Add(new SquadArticle(a.Title, squadParagraphs));
+            }
+            Readers.SquadJson.Write(Path.Combine(ctx.OutputDir, $"{split}.json"), written);
             splitCounts.Add((split, $"{split}.json", questions));
             counts.Bump($"{split}.articles", list.Count);
             counts.Bump($"{split}.paragraphs", list.Sum(a => a.Paragraphs.Count));
@@ -242,7 +221,7 @@ public sealed class QaLocal : ICorpusRecipe
             foreach (var (_, body) in sections)
                 foreach (var text in body.Split("\n\n"))
                 {
-                    int words = Sentences.WordCount(text);
+                    int words = DataFormats.Words(text);
                     if (words is < 25 or > 200) { removed.Bump("man: paragraph outside 25-200 words"); continue; }
                     if (!seen.Add(text)) { removed.Bump("man: duplicate paragraph"); continue; }
                     if (ps.Count == ManParagraphsPerPage) { removed.Bump("man: paragraph beyond 6 a page"); continue; }

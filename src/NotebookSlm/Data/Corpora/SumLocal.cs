@@ -47,9 +47,9 @@ public sealed class SumLocal : ICorpusRecipe
     /// <summary>Why a pair is filtered out, or null when it is kept.</summary>
     public static string? Reject(string document, string summary)
     {
-        if (Sentences.WordCount(document) < MinDocumentWords) return "document under 30 words";
+        if (DataFormats.Words(document) < MinDocumentWords) return "document under 30 words";
         if (summary.StartsWith("manual page for ", StringComparison.OrdinalIgnoreCase)) return "placeholder summary (help2man)";
-        int s = Sentences.WordCount(summary);
+        int s = DataFormats.Words(summary);
         if (s < MinSummaryWords || s > MaxSummaryWords) return "summary not 3-30 words";
         var spans = Sentences.Spans(document);
         var first = spans.Count == 0 ? document : document.Substring(spans[0].Start, spans[0].Length);
@@ -82,9 +82,9 @@ public sealed class SumLocal : ICorpusRecipe
             var split = Splits.Assign(id, ctx.Seed);
             lines[split].Add(JsonLine(document, summary, id));
             counts.Bump(source);
-            int dw = Sentences.WordCount(document);
+            int dw = DataFormats.Words(document);
             docWords += dw; maxDocWords = Math.Max(maxDocWords, dw);
-            sumWords += Sentences.WordCount(summary);
+            sumWords += DataFormats.Words(summary);
         }
 
         if (!Directory.Exists(ctx.Sources.ManPages)) throw new DirectoryNotFoundException($"{ctx.Sources.ManPages}: man pages not found");

@@ -12,7 +12,7 @@ public sealed record SourceDocument(string Source, string Id, IReadOnlyList<stri
     public string Text => string.Join("\n\n", Paragraphs);
 
     /// <summary>Whitespace-separated words over all paragraphs.</summary>
-    public int Words => Paragraphs.Sum(TextSources.CountWords);
+    public int Words => Paragraphs.Sum(DataFormats.Words);
 }
 
 /// <summary>
@@ -256,19 +256,6 @@ public static class TextSources
             using (var reader = new StreamReader(entry.Open(), Encoding.UTF8)) source = reader.ReadToEnd();
             yield return new SourceDocument(JavadocName, id, JavadocText.Paragraphs(source));
         }
-    }
-
-    /// <summary>Whitespace-separated words in <paramref name="text"/>.</summary>
-    public static int CountWords(string text)
-    {
-        int count = 0;
-        bool inWord = false;
-        foreach (var ch in text)
-        {
-            if (char.IsWhiteSpace(ch)) inWord = false;
-            else if (!inWord) { inWord = true; count++; }
-        }
-        return count;
     }
 
     static IEnumerable<(string File, string Relative)> HtmlFiles(string dir, bool recursive)

@@ -17,6 +17,21 @@ public sealed record JavaToken(JavaTokenKind Kind, string Text, int Line, bool S
 /// </summary>
 public static class JavaLexer
 {
+    /// <summary>The index of the bracket closing the one at <paramref name="open"/> ((, [ or {),
+    /// counting only operator tokens; -1 when it is never closed.</summary>
+    public static int MatchBracket<T>(IReadOnlyList<T> t, int open, Func<T, string> text, Func<T, JavaTokenKind> kind)
+    {
+        string o = text(t[open]), c = o == "(" ? ")" : o == "[" ? "]" : "}";
+        int depth = 0;
+        for (int k = open; k < t.Count; k++)
+        {
+            if (kind(t[k]) != JavaTokenKind.Operator) continue;
+            if (text(t[k]) == o) depth++;
+            else if (text(t[k]) == c && --depth == 0) return k;
+        }
+        return -1;
+    }
+
     public static readonly HashSet<string> Keywords = new(StringComparer.Ordinal)
     {
         "abstract", "assert", "boolean", "break", "byte", "case", "catch", "char", "class", "const", "continue", "default",

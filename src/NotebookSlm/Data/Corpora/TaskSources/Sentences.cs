@@ -55,19 +55,6 @@ public static class Sentences
     /// <summary>The sentences of <paramref name="text"/> as strings.</summary>
     public static List<string> Split(string text) => Spans(text).Select(s => text.Substring(s.Start, s.Length)).ToList();
 
-    /// <summary>Whitespace-separated words.</summary>
-    public static int WordCount(string text)
-    {
-        int n = 0;
-        bool inWord = false;
-        foreach (char c in text)
-        {
-            bool space = char.IsWhiteSpace(c);
-            if (!space && !inWord) n++;
-            inWord = !space;
-        }
-        return n;
-    }
 
     /// <summary>Collapses every run of whitespace (including no-break spaces) to one space and trims.</summary>
     public static string Collapse(string text)
@@ -97,12 +84,12 @@ public static class Sentences
         foreach (var paragraph in paragraphs)
         {
             if (words >= minWords) break;
-            int w = WordCount(paragraph);
+            int w = DataFormats.Words(paragraph);
             if (words + w <= maxWords) { kept.Add(paragraph); words += w; continue; }
             var part = new StringBuilder();
             foreach (var sentence in Split(paragraph))
             {
-                int sw = WordCount(sentence);
+                int sw = DataFormats.Words(sentence);
                 if (words >= minWords || (words + sw > maxWords && (words > 0 || part.Length > 0))) break;
                 if (part.Length > 0) part.Append(' ');
                 part.Append(sentence);
@@ -124,7 +111,7 @@ public static class Sentences
         foreach (var s in Split(text))
         {
             current.Add(s);
-            words += WordCount(s);
+            words += DataFormats.Words(s);
             if (words >= minWords) { groups.Add(current); current = []; words = 0; }
         }
         if (current.Count > 0)
