@@ -30,8 +30,13 @@ public enum OnnxWeights
 /// GroupQueryAttention reads K/V head h / G for query head h (the Llama grouping); the released
 /// model reads head h mod Hkv, so query rows and the output projection's columns are permuted
 /// at export (<see cref="HeadOrder"/>).
+/// With <paramref name="standardOps"/> (static NPU exports) only standard ONNX operators are
+/// emitted: RMSNorm as its arithmetic and GELU as the opset-20 <c>Gelu</c>, since the QNN
+/// execution provider compiles no com.microsoft operator. With a <paramref name="qdq"/> plan
+/// every matrix product's activation inputs pass through its quantization points.
 /// </remarks>
-internal sealed class LayerEmitter(OnnxGraph g, ModelConfig c, IReadOnlyDictionary<string, Tensor> state, OnnxWeights weights)
+internal sealed class LayerEmitter(OnnxGraph g, ModelConfig c, IReadOnlyDictionary<string, Tensor> state, OnnxWeights weights,
+    QdqPlan? qdq = null, bool standardOps = false)
 {
     const int QuantBlock = 32;
     static readonly Dictionary<string, object> TransB = new() { ["transB"] = 1L };
@@ -83,8 +88,14 @@ internal sealed class LayerEmitter(OnnxGraph g, ModelConfig c, IReadOnlyDictiona
     public string Linear(string x, string prefix) => LinearOf(x, prefix + ".weight", () => Param(prefix + ".weight"),
         state.ContainsKey(prefix + ".bias") ? (prefix + ".bias", () => Param(prefix + ".bias")) : null);
 
+    /// <summary>An activation at a quantization point: unchanged without a QDQ plan.</summary>
+    string Act(string x, string point) => qdq is null ? x : qdq.Activation(g, x, point);
+
     string LinearOf(string x, string wKey, Func<Tensor> weight, (string Key, Func<Tensor> Make)? bias)
     {
+        if (qdq is { Calibrating: false })
+            return qdq.Linear(g, Act(x, wKey.Replace(".weight", ".input")), wKey, weight(), bias is { } qb ? Const(qb.Key, qb.Make) : null);
+        x = Act(x, wKey.Replace(".weight", ".input"));
         if (weights == OnnxWeights.Fp32)
         {
             var inputs = new List<string> { x, Const(wKey, weight) };
@@ -104,8 +115,11 @@ internal sealed class LayerEmitter(OnnxGraph g, ModelConfig c, IReadOnlyDictiona
     }
 
     /// <summary>Pre-norm RMSNorm with fp32 statistics (ONNX Runtime's SimplifiedLayerNormalization).</summary>
-    public string RmsNorm(string x, string key) =>
-        g.Node("SimplifiedLayerNormalization", [x, Const(key, () => W(key))],
+    public string RmsNorm(string x, string key) => standardOps
+        ? g.Op("Mul", g.Op("Mul", x, g.Op("Reciprocal", g.Op("Sqrt", g.Op("Add",
+              g.Node("ReduceMean", [g.Op("Mul", x, x), g.Int64s("axes", -1)], attrs: new Dictionary<string, object> { ["keepdims"] = 1L })[0],
+              g.ScalarFloat("eps", (float)c.NormEps))))), Const(key, () => W(key)))
+        : g.Node("SimplifiedLayerNormalization", [x, Const(key, () => W(key))],
             attrs: new Dictionary<string, object> { ["axis"] = -1L, ["epsilon"] = (float)c.NormEps, ["stash_type"] = 1L })[0];
 
     public string Mlp(string x, string prefix)
@@ -117,7 +131,9 @@ internal sealed class LayerEmitter(OnnxGraph g, ModelConfig c, IReadOnlyDictiona
             return Linear(g.Op("Mul", silu, Linear(x, prefix + ".fc1")), prefix + ".fc2");
         }
         // FastGelu is GELU's tanh approximation, the released MuGELU.
-        var hidden = g.Node("FastGelu", [Linear(x, prefix + ".fc1")], domain: OnnxGraph.MsDomain)[0];
+        var hidden = standardOps
+            ? g.Node("Gelu", [Linear(x, prefix + ".fc1")], attrs: new Dictionary<string, object> { ["approximate"] = "tanh" })[0]
+            : g.Node("FastGelu", [Linear(x, prefix + ".fc1")], domain: OnnxGraph.MsDomain)[0];
         return Linear(hidden, prefix + ".fc2");
     }
 
@@ -157,12 +173,13 @@ internal sealed class LayerEmitter(OnnxGraph g, ModelConfig c, IReadOnlyDictiona
     /// </summary>
     public string Attend(string q, string k, string v, string? maskAdd, string outPrefix)
     {
-        var folded = g.Op("Reshape", q, Shape(0, Hkv, -1, Dh));                                    // (B, Hkv, G*T, Dh)
-        var scores = g.Op("MatMul", folded, g.Op("Transpose", new Dictionary<string, object> { ["perm"] = new long[] { 0, 1, 3, 2 } }, k));
+        var at = outPrefix.Replace(".out_linear", "");
+        var folded = Act(g.Op("Reshape", q, Shape(0, Hkv, -1, Dh)), at + ".scores.query");        // (B, Hkv, G*T, Dh)
+        var scores = g.Op("MatMul", folded, g.Op("Transpose", new Dictionary<string, object> { ["perm"] = new long[] { 0, 1, 3, 2 } }, Act(k, at + ".scores.key")));
         scores = g.Op("Mul", scores, g.ScalarFloat("scale", (float)(1.0 / Math.Sqrt(Dh))));
         if (maskAdd is not null) scores = g.Op("Add", scores, maskAdd);
         var probs = g.Op("Softmax", new Dictionary<string, object> { ["axis"] = -1L }, scores);
-        var context = g.Op("Reshape", g.Op("MatMul", probs, v), Shape(0, H, -1, Dh));               // (B, H, T, Dh)
+        var context = g.Op("Reshape", g.Op("MatMul", Act(probs, at + ".context.probs"), Act(v, at + ".context.value")), Shape(0, H, -1, Dh)); // (B, H, T, Dh)
         var merged = g.Op("Transpose", new Dictionary<string, object> { ["perm"] = new long[] { 0, 2, 1, 3 } }, context);
         return Linear(Flatten(merged, H * Dh), outPrefix);                                          // (B*T, D)
     }

@@ -59,7 +59,8 @@ public static class OnnxExport
 
         if (c.IsEncoderDecoder)
         {
-            Write(EncoderGraph(c, state, options), Encoder);
+            var encoder = new OnnxGraph("encoder");
+            Write(EncoderGraph(c, encoder, new LayerEmitter(encoder, c, state, options.Weights), "batch", "encoder_sequence"), Encoder);
             Write(DecoderGraph(c, state, options), Decoder);
         }
         else Write(DecoderOnlyGraph(c, state, options), DecoderOnly);
@@ -92,7 +93,7 @@ public static class OnnxExport
             && ModelConfig.FromJson(d["config"]!.ToJsonString(), path) == config;
     }
 
-    static JsonObject Describe(OnnxGraph g)
+    internal static JsonObject Describe(OnnxGraph g)
     {
         JsonArray Values(IEnumerable<OnnxValue> vs) => new(vs.Select(v => (JsonNode)new JsonObject
         {
@@ -102,12 +103,12 @@ public static class OnnxExport
         return new JsonObject { ["inputs"] = Values(g.Inputs), ["outputs"] = Values(g.Outputs), ["weight_bytes"] = g.InitializerBytes };
     }
 
-    static OnnxGraph EncoderGraph(ModelConfig c, Dictionary<string, Tensor> state, OnnxExportOptions o)
+    /// <summary>The encoder graph; <paramref name="batch"/> and <paramref name="seq"/> are axis
+    /// names (dynamic) or sizes (the static NPU export).</summary>
+    internal static OnnxGraph EncoderGraph(ModelConfig c, OnnxGraph g, LayerEmitter e, object batch, object seq)
     {
-        var g = new OnnxGraph("encoder");
-        var e = new LayerEmitter(g, c, state, o.Weights);
-        var ids = g.Input("input_ids", T.Int64, "batch", "encoder_sequence");
-        var mask = g.Input("attention_mask", T.Int64, "batch", "encoder_sequence");
+        var ids = g.Input("input_ids", T.Int64, batch, seq);
+        var mask = g.Input("attention_mask", T.Int64, batch, seq);
         e.SetTokens(ids);
         var (cos, sin) = e.CenteredRopeTables(ids);
         var maskAdd = e.AdditiveMask(mask);
@@ -119,12 +120,12 @@ public static class OnnxExport
             x = g.Op("Add", x, e.Mlp(e.RmsNorm(x, p + ".ln2.weight"), p + ".mlp"));
         }
         var states = e.RmsNorm(x, "transformer.ln_e.weight");
-        g.Output(e.Unflatten(states, c.DModel), "last_hidden_state", T.Float, "batch", "encoder_sequence", c.DModel);
+        g.Output(e.Unflatten(states, c.DModel), "last_hidden_state", T.Float, batch, seq, c.DModel);
         for (int i = 0; i < c.DecoderLayers; i++)
         {
             var (k, v) = e.KeysValues(states, $"transformer.h.{i}.cross_attn");
-            g.Output(k, $"present.{i}.encoder.key", T.Float, "batch", c.KvHeads, "encoder_sequence", c.HeadDim);
-            g.Output(v, $"present.{i}.encoder.value", T.Float, "batch", c.KvHeads, "encoder_sequence", c.HeadDim);
+            g.Output(k, $"present.{i}.encoder.key", T.Float, batch, c.KvHeads, seq, c.HeadDim);
+            g.Output(v, $"present.{i}.encoder.value", T.Float, batch, c.KvHeads, seq, c.HeadDim);
         }
         return g;
     }

@@ -52,6 +52,17 @@ public sealed class OnnxGraph
         outputs.Add(new OnnxValue(name, type, shape));
     }
 
+    /// <summary>A float graph output of unknown rank (calibration taps on intermediate tensors).</summary>
+    public void OutputUnshaped(string value, string name)
+    {
+        var produced = Node("Identity", [value], name: name)[0];
+        graph.Output.Add(new ValueInfoProto
+        {
+            Name = produced, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
+        });
+        outputs.Add(new OnnxValue(name, TensorProto.Types.DataType.Float, []));
+    }
+
     static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType type, object[] shape)
     {
         var tensor = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = new TensorShapeProto() };
@@ -122,6 +133,14 @@ public sealed class OnnxGraph
     {
         var proto = new TensorProto { Name = Name(stem), DataType = (int)TensorProto.Types.DataType.Float };
         proto.RawData = ByteString.CopyFrom(BitConverter.GetBytes(value));
+        graph.Initializer.Add(proto);
+        return proto.Name;
+    }
+
+    /// <summary>A scalar constant of any element type from its little-endian bytes.</summary>
+    public string Scalar(string stem, TensorProto.Types.DataType type, byte[] raw)
+    {
+        var proto = new TensorProto { Name = Name(stem), DataType = (int)type, RawData = ByteString.CopyFrom(raw) };
         graph.Initializer.Add(proto);
         return proto.Name;
     }
