@@ -9,6 +9,7 @@
 //   quickstart   the paper in miniature on the tiny presets (a few minutes on a laptop CPU)
 //   data         build the offline corpora and the local tokenizer (--profile smoke|full)
 //   efficiency   Table 2, Figure 1, memory and FLOPs claims (--profile smoke|full)
+//   npu          the NPU-ready static QDQ export: accuracy against fp32 and CPU speed (--profile smoke|full)
 //   bench        the full generation benchmark, results under experiments/results/
 //   readme       regenerate the README sections that are produced by code
 //
@@ -232,8 +233,9 @@ match args with
 | "quickstart" :: _ -> experiment "quickstart"
 | "data" :: _ -> experiment "data"
 | "efficiency" :: _ -> experiment "efficiency"
+| "npu" :: _ -> experiment "npu"
 | "bench" :: _ -> bench ()
 | "readme" :: _ -> readme ()
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|bench|readme> [options]"
+    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|npu|bench|readme> [options]"
     exit 2
