@@ -36,6 +36,55 @@ static class ExportCommand
             return 0;
         }));
         export.Subcommands.Add(onnx);
+        export.Subcommands.Add(Static(preset, checkpoint, output));
         return export;
+    }
+
+    /// <summary><c>slm export onnx-static</c>: the NPU-ready graphs (fixed shapes, standard
+    /// operators, optional QDQ calibrated on a text file's paragraphs).</summary>
+    static Command Static(Option<string?> preset, Option<string?> checkpoint, Option<string?> output)
+    {
+        var promptLength = new Option<int>("--prompt-length") { DefaultValueFactory = _ => 512 };
+        var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 128 };
+        var qdq = new Option<string>("--qdq") { Description = "none, a8w8 or a16w8", DefaultValueFactory = _ => "none" };
+        var calibration = new Option<string?>("--calibration") { Description = "text file; each paragraph (blank-line separated) is one calibration prompt" };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "tokenizer of the calibration text", DefaultValueFactory = _ => "phi-3.5" };
+        var steps = new Option<int>("--calibration-tokens") { Description = "greedy tokens generated per calibration prompt", DefaultValueFactory = _ => 8 };
+        var cmd = new Command("onnx-static", "static-shape graphs for NPUs (ONNX Runtime's QNN provider), fp32 or QDQ, with model_description.json")
+            { preset, checkpoint, output, promptLength, maxNew, qdq, calibration, tokenizer, steps };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            TorchRuntime.EnsureLoaded();
+            var mode = r.GetValue(qdq) switch
+            {
+                "none" => QdqMode.None, "a8w8" => QdqMode.A8W8, "a16w8" => QdqMode.A16W8,
+                var other => throw new ArgumentException($"--qdq: unknown '{other}', expected none, a8w8 or a16w8"),
+            };
+            var model = (r.GetValue(checkpoint), r.GetValue(preset)) switch
+            {
+                ({ } ckpt, null) => Checkpoint.Load(ckpt),
+                (null, { } name) => LanguageModel.Create(Presets.Get(name), 1),
+                _ => throw new ArgumentException("give exactly one of --preset or --checkpoint"),
+            };
+            var o = new StaticExportOptions { PromptLength = r.GetValue(promptLength), MaxNewTokens = r.GetValue(maxNew) };
+            var dir = r.GetValue(output) ?? Path.Combine("artifacts", "onnx-static", $"{model.Config.Name}-{r.GetValue(qdq)}");
+            if (mode != QdqMode.None)
+            {
+                var file = r.GetValue(calibration) ?? throw new ArgumentException($"--qdq {r.GetValue(qdq)} needs --calibration FILE (real text to calibrate activation ranges on)");
+                if (!File.Exists(file)) throw new FileNotFoundException($"{file}: calibration text not found", file);
+                var tok = Tokenization.AutoTokenizer.Load(r.GetValue(tokenizer)!);
+                var prompts = File.ReadAllText(file).Split(["\n\n", "\r\n\r\n"], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(p => tok.Encode(p).Take(o.PromptLength).ToArray()).Where(p => p.Length > 0).ToList();
+                if (prompts.Count == 0) throw new ArgumentException($"{file}: no paragraph of text to calibrate on");
+                if (prompts.SelectMany(p => p).Max() >= model.Config.VocabSize)
+                    throw new ArgumentException($"{file}: tokenizer '{r.GetValue(tokenizer)}' makes ids beyond the model's vocabulary of {model.Config.VocabSize}");
+                Console.WriteLine($"calibrating on {prompts.Count} paragraphs of {file}");
+                o = o.With(mode, StaticExport.Calibrate(model, o, prompts, r.GetValue(steps), Path.GetFullPath(dir.TrimEnd(Path.DirectorySeparatorChar) + ".work")));
+            }
+            var result = StaticExport.Save(model, dir, o);
+            foreach (var (f, bytes) in result.WeightBytes) Console.WriteLine($"{Path.Combine(dir, f)}: {bytes / 1048576.0:F1} MiB of weights");
+            return 0;
+        }));
+        return cmd;
     }
 }

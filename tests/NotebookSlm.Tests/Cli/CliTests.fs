@@ -89,6 +89,25 @@ let tests =
             Expect.isFalse (err.Contains "   at ") "no stack trace"
         }
 
+        test "export onnx-static writes QDQ graphs calibrated on a text file, and refuses QDQ without one" {
+            let tmp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"static-{System.Guid.NewGuid():N}")
+            System.IO.Directory.CreateDirectory tmp |> ignore
+            let text = System.IO.Path.Combine(tmp, "calibration.txt")
+            System.IO.File.WriteAllText(text, "Encoders read the input once.\n\nDecoders write one token at a time.\n\nCross-attention reads the encoder states.\n")
+            let out = System.IO.Path.Combine(tmp, "qdq")
+            let rc, stdout, err = slm [ "export"; "onnx-static"; "--preset"; "micro-deconly"; "--prompt-length"; "48"; "--max-new-tokens"; "4"
+                                        "--qdq"; "a16w8"; "--calibration"; text; "--tokenizer"; "bytes"; "--out"; out ]
+            Expect.equal rc 0 err
+            Expect.stringContains stdout "calibrating on 3 paragraphs" "calibration text read"
+            let doc = JsonDocument.Parse(System.IO.File.ReadAllText(System.IO.Path.Combine(out, "model_description.json"))).RootElement
+            Expect.equal (doc.GetProperty("quantization").GetString()) "a16w8" "quantization recorded"
+            Expect.isGreaterThan (doc.GetProperty("ranges").EnumerateObject() |> Seq.length) 10 "calibrated ranges recorded"
+            for f in [ "prefill_model.onnx"; "decode_model.onnx" ] do Expect.isTrue (System.IO.File.Exists(System.IO.Path.Combine(out, f))) f
+            let rc, _, err = slm [ "export"; "onnx-static"; "--preset"; "micro-deconly"; "--qdq"; "a8w8"; "--out"; out ]
+            Expect.equal rc 1 "no calibration text"
+            Expect.stringContains err "--calibration" "says what is missing"
+        }
+
         test "data list names the five corpus recipes" {
             let rc, out, err = slm [ "data"; "list"; "--out"; System.IO.Path.GetTempPath() ]
             Expect.equal rc 0 err
