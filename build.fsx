@@ -218,10 +218,34 @@ let readme () =
             [ ""; "| measured peak memory (ONNX Runtime fp32) | batch | input | output | peak MiB |"; "|---|---:|---:|---:|---:|" ]
             @ [ for m in r.GetProperty("memory").EnumerateArray() ->
                   sprintf "| %s | %.0f | %.0f | %.0f | %.0f |" (text m "preset") (num m [ "batch" ]) (num m [ "input_tokens" ]) (num m [ "output_tokens" ]) (num m [ "peak_mib" ]) ]
+        let protocol = r.GetProperty "protocol"
         let stamp =
-            [ ""; stampOf doc "dotnet fsi build.fsx efficiency --profile full"
+            [ ""; sprintf "Table 2 rows are means over %.0f examples (the paper: %.0f); measured peak memory: %s."
+                      (num protocol [ "table2_examples" ]) (num protocol [ "paper_examples" ]) (text protocol "memory_batch_limit")
+              ""; stampOf doc "dotnet fsi build.fsx efficiency --profile full"
               + sprintf " Machine ceilings: read bandwidth %.1f GB/s, matmul %.0f GFLOP/s, %.0f threads." (num machine [ "read_gb_per_s" ]) (num machine [ "matmul_gflops" ]) (num machine [ "threads" ]) ]
         replaceSection "efficiency" (String.Join("\n", table @ ratios @ claims @ memory @ stamp))
+    | None -> ()
+    match readResults "npu" with
+    | Some doc ->
+        let num (e: Text.Json.JsonElement) (k: string) = e.GetProperty(k).GetDouble()
+        let studies = [ for s in doc.GetProperty("results").GetProperty("studies").EnumerateArray() -> s ]
+        let first = studies.Head
+        let rows =
+            [ "| model | quantization | weights MiB | top-1 agreement (forced) | greedy token agreement | mean relative logit error | CPU first token ms | CPU decode tok/s |"
+              "|---|---|---:|---:|---:|---:|---:|---:|" ]
+            @ [ for s in studies do
+                  for v in s.GetProperty("variants").EnumerateArray() ->
+                      sprintf "| %s | %s | %.0f | %.1f%% | %.1f%% | %.4f | %.0f | %.1f |" (s.GetProperty("preset").GetString()) (v.GetProperty("quantization").GetString())
+                          (num v "weight_bytes" / 1048576.0) (100.0 * num v "top1_agreement_forced") (100.0 * num v "greedy_token_agreement")
+                          (num v "mean_relative_logit_error") (v.GetProperty("first_token_ms").GetProperty("mean").GetDouble())
+                          (v.GetProperty("decode_tokens_per_s").GetProperty("mean").GetDouble()) ]
+        let stamp =
+            [ ""; sprintf "Prompts of %.0f tokens (%.0f calibration, %.0f evaluation; %.0f quantization points in %s), %.0f output tokens timed; random weights. "
+                      (num first "prompt_length") (num first "calibration_prompts") (num first "evaluation_prompts") (num first "quantization_points")
+                      (first.GetProperty("preset").GetString()) (num first "output_tokens")
+                  + stampOf doc "dotnet fsi build.fsx npu --profile full" ]
+        replaceSection "npu" (String.Join("\n", rows @ stamp))
     | None -> ()
     printfn "README.md sections regenerated"
 
