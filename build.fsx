@@ -11,6 +11,8 @@
 //   efficiency   Table 2, Figure 1, memory and FLOPs claims (--profile smoke|full)
 //   npu          the NPU-ready static QDQ export: accuracy against fp32 and CPU speed (--profile smoke|full)
 //   bench        the full generation benchmark, results under experiments/results/
+//   gpu          every GPU measurement at once (Table 2 and Figure 1 on ONNX Runtime's CUDA provider),
+//                for a machine with an NVIDIA GPU, CUDA 13 and cuDNN 9
 //   readme       regenerate the README sections that are produced by code
 //
 // A plain F# script rather than FAKE (DESIGN.md section 7): every target is a function.
@@ -114,6 +116,24 @@ let bench () =
     build ()
     slm [ "bench"; "generate"; "--profile"; "full"; "--input"; "128"; "--new-tokens"; "64"; "--repeats"; "3"
           "--out"; Path.Combine(root, "experiments", "results", "bench-generate.json") ]
+
+/// Every GPU measurement in one go, for the times a GPU machine is at hand: the CLI built with
+/// ONNX Runtime's CUDA package into artifacts/gpu-build (the CPU build is left alone), then
+/// Table 2 (the paper's protocol: 100 examples) and Figure 1's input lengths on the CUDA provider.
+/// The generation loop binds its caches in host memory, so each GPU step also copies them: the
+/// decode numbers are a lower bound on what device-resident caches would give.
+let gpu () =
+    if not (onPath "nvidia-smi") then
+        eprintfn "build.fsx gpu: no nvidia-smi on PATH; this target needs an NVIDIA GPU with CUDA 13 and cuDNN 9 (ONNX Runtime 1.31's CUDA provider)"
+        exit 2
+    let gpuBuild = Path.Combine(root, "artifacts", "gpu-build")
+    run root [] "dotnet" [ "build"; "src/NotebookSlm.Cli/NotebookSlm.Cli.csproj"; "-c"; "Release"; "--nologo"; "-v"; "q"
+                           "-p:OnnxRuntimePackage=Microsoft.ML.OnnxRuntime.Gpu.Linux"; "-p:UseArtifactsOutput=true"; $"-p:ArtifactsPath={gpuBuild}" ]
+    let slmGpu arguments = run root [] "dotnet" (Path.Combine(gpuBuild, "bin", "NotebookSlm.Cli", "release", "slm.dll") :: arguments)
+    let results = Path.Combine(root, "experiments", "results")
+    slmGpu [ "bench"; "latency"; "--backends"; "onnx-cuda"; "--weights"; "fp32,int4"; "--examples"; "100"; "--out"; Path.Combine(results, "gpu-table2.json") ]
+    for s in [ 128; 256; 512; 1024; 2048; 4096 ] do
+        slmGpu [ "bench"; "latency"; "--backends"; "onnx-cuda"; "--input"; string s; "--examples"; "10"; "--out"; Path.Combine(results, $"gpu-figure1-input{s}.json") ]
 
 /// Replaces the text between `<!-- name:begin -->` and `<!-- name:end -->` in README.md.
 let replaceSection (name: string) (content: string) =
@@ -259,7 +279,8 @@ match args with
 | "efficiency" :: _ -> experiment "efficiency"
 | "npu" :: _ -> experiment "npu"
 | "bench" :: _ -> bench ()
+| "gpu" :: _ -> gpu ()
 | "readme" :: _ -> readme ()
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|npu|bench|readme> [options]"
+    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|npu|bench|gpu|readme> [options]"
     exit 2

@@ -20,7 +20,8 @@ static class Cli
         catch (Exception e) when (e is ConfigException or CheckpointException or ArgumentException or FileNotFoundException
                                    or DirectoryNotFoundException or InvalidDataException or FormatException
                                    or Data.DataFormatException or InvalidOperationException or IOException
-                                   or UnauthorizedAccessException or System.Text.Json.JsonException)
+                                   or UnauthorizedAccessException or System.Text.Json.JsonException
+                                   or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
