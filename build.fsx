@@ -9,7 +9,9 @@
 //   quickstart   the paper in miniature on the tiny presets (a few minutes on a laptop CPU)
 //   data         build the offline corpora and the local tokenizer (--profile smoke|full)
 //   efficiency   Table 2, Figure 1, memory and FLOPs claims (--profile smoke|full)
-//   bench        the full generation benchmark, results under experiments/results/
+//   bench        the full generation benchmark, results under experiments/results/ (also installs
+//                node-llama-cpp 3.21.1, llama.cpp's prebuilt CPU binaries, for the peer study)
+//   peer         our ONNX Runtime loop against llama.cpp on the same weights (--profile smoke|full)
 //   readme       regenerate the README sections that are produced by code
 //
 // A plain F# script rather than FAKE (DESIGN.md section 7): every target is a function.
@@ -109,8 +111,27 @@ let experiment (name: string) =
     let profile = option "--profile" "smoke"
     run root [ ("NOTEBOOKSLM_PROFILE", profile); ("NOTEBOOKSLM_ROOT", root) ] "dotnet" [ "fsi"; Path.Combine(root, "experiments", name + ".fsx") ]
 
+/// node-llama-cpp 3.21.1 (prebuilt llama.cpp CPU backends) in the cache, where
+/// NotebookSlm.Benchmarks.LlamaCppPeer installs it too; NODE_LLAMA_CPP_SKIP_DOWNLOAD keeps its
+/// postinstall from fetching or compiling llama.cpp (only the npm registry is reachable).
+let installLlamaCpp () =
+    let cache =
+        match Environment.GetEnvironmentVariable "NOTEBOOKSLM_CACHE" with
+        | null | "" ->
+            let xdg = Environment.GetEnvironmentVariable "XDG_CACHE_HOME"
+            Path.Combine((if String.IsNullOrEmpty xdg then Path.Combine(Environment.GetFolderPath Environment.SpecialFolder.UserProfile, ".cache") else xdg), "notebookslm")
+        | c -> c
+    let prefix = Path.Combine(cache, "node-llama-cpp")
+    let installed = Path.Combine(prefix, "node_modules", "node-llama-cpp", "package.json")
+    if not (File.Exists installed && File.ReadAllText(installed).Contains "\"version\": \"3.21.1\"") then
+        Directory.CreateDirectory prefix |> ignore
+        if not (File.Exists(Path.Combine(prefix, "package.json"))) then
+            File.WriteAllText(Path.Combine(prefix, "package.json"), "{\"name\":\"notebookslm-llama-cpp-peer\",\"private\":true}\n")
+        run prefix [ ("NODE_LLAMA_CPP_SKIP_DOWNLOAD", "true") ] "npm" [ "i"; "-E"; "node-llama-cpp@3.21.1"; "--no-audit"; "--no-fund" ]
+
 let bench () =
     build ()
+    installLlamaCpp ()
     slm [ "bench"; "generate"; "--profile"; "full"; "--input"; "128"; "--new-tokens"; "64"; "--repeats"; "3"
           "--out"; Path.Combine(root, "experiments", "results", "bench-generate.json") ]
 
@@ -233,7 +254,8 @@ match args with
 | "data" :: _ -> experiment "data"
 | "efficiency" :: _ -> experiment "efficiency"
 | "bench" :: _ -> bench ()
+| "peer" :: _ -> installLlamaCpp (); experiment "peer"
 | "readme" :: _ -> readme ()
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|bench|readme> [options]"
+    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|bench|peer|readme> [options]"
     exit 2
