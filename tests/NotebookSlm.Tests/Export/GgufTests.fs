@@ -112,6 +112,19 @@ let tests =
             Expect.isLessThan (abs (total ls / total Presets.Paper330M.DecoderOnly - 1.0)) 0.01 "parameter count kept"
         }
 
+        test "slm export gguf writes a Llama-style preset in f16 and refuses an encoder-decoder" {
+            let path = tempFile "cli.gguf"
+            let rc, out, err = slm [ "export"; "gguf"; "--preset"; "micro-deconly"; "--llama-style"; "--dtype"; "f16"; "--out"; path ]
+            Expect.equal rc 0 $"exit code ({out}{err})"
+            let r = GgufReader.Open path
+            Expect.equal (r.Get<string> "general.architecture") "llama" "architecture"
+            Expect.equal (r.Get<string> "general.name") "micro-deconly-llama" "Llama-style variant"
+            Expect.equal (r.Tensor "blk.2.ffn_gate.weight").Type GgmlType.F16 "f16"
+            let rc2, out2, err2 = slm [ "export"; "gguf"; "--preset"; "micro-encdec"; "--out"; tempFile "no.gguf" ]
+            Expect.notEqual rc2 0 "encoder-decoder refused"
+            Expect.stringContains (out2 + err2) "encoder-decoder" "reason given"
+        }
+
         testSequenced <| testList "llama.cpp" [
             for interleaved in [ false; true ] ->
                 test $"llama.cpp's greedy continuation and distributions equal ours (fp32, KvInterleaved={interleaved})" {
