@@ -10,7 +10,9 @@
 //   data         build the offline corpora and the local tokenizer (--profile smoke|full)
 //   efficiency   Table 2, Figure 1, memory and FLOPs claims (--profile smoke|full)
 //   npu          the NPU-ready static QDQ export: accuracy against fp32 and CPU speed (--profile smoke|full)
-//   bench        the full generation benchmark, results under experiments/results/
+//   bench        the full generation benchmark, results under experiments/results/ (also installs
+//                node-llama-cpp 3.21.1, llama.cpp's prebuilt CPU binaries, for the peer study)
+//   peer         our ONNX Runtime loop against llama.cpp on the same weights (--profile smoke|full)
 //   gpu          every GPU measurement at once (Table 2 and Figure 1 on ONNX Runtime's CUDA provider),
 //                for a machine with an NVIDIA GPU, CUDA 13 and cuDNN 9
 //   readme       regenerate the README sections that are produced by code
@@ -112,8 +114,27 @@ let experiment (name: string) =
     let profile = option "--profile" "smoke"
     run root [ ("NOTEBOOKSLM_PROFILE", profile); ("NOTEBOOKSLM_ROOT", root) ] "dotnet" [ "fsi"; Path.Combine(root, "experiments", name + ".fsx") ]
 
+/// node-llama-cpp 3.21.1 (prebuilt llama.cpp CPU backends) in the cache, where
+/// NotebookSlm.Benchmarks.LlamaCppPeer installs it too; NODE_LLAMA_CPP_SKIP_DOWNLOAD keeps its
+/// postinstall from fetching or compiling llama.cpp (only the npm registry is reachable).
+let installLlamaCpp () =
+    let cache =
+        match Environment.GetEnvironmentVariable "NOTEBOOKSLM_CACHE" with
+        | null | "" ->
+            let xdg = Environment.GetEnvironmentVariable "XDG_CACHE_HOME"
+            Path.Combine((if String.IsNullOrEmpty xdg then Path.Combine(Environment.GetFolderPath Environment.SpecialFolder.UserProfile, ".cache") else xdg), "notebookslm")
+        | c -> c
+    let prefix = Path.Combine(cache, "node-llama-cpp")
+    let installed = Path.Combine(prefix, "node_modules", "node-llama-cpp", "package.json")
+    if not (File.Exists installed && File.ReadAllText(installed).Contains "\"version\": \"3.21.1\"") then
+        Directory.CreateDirectory prefix |> ignore
+        if not (File.Exists(Path.Combine(prefix, "package.json"))) then
+            File.WriteAllText(Path.Combine(prefix, "package.json"), "{\"name\":\"notebookslm-llama-cpp-peer\",\"private\":true}\n")
+        run prefix [ ("NODE_LLAMA_CPP_SKIP_DOWNLOAD", "true") ] "npm" [ "i"; "-E"; "node-llama-cpp@3.21.1"; "--no-audit"; "--no-fund" ]
+
 let bench () =
     build ()
+    installLlamaCpp ()
     slm [ "bench"; "generate"; "--profile"; "full"; "--input"; "128"; "--new-tokens"; "64"; "--repeats"; "3"
           "--out"; Path.Combine(root, "experiments", "results", "bench-generate.json") ]
 
@@ -279,8 +300,9 @@ match args with
 | "efficiency" :: _ -> experiment "efficiency"
 | "npu" :: _ -> experiment "npu"
 | "bench" :: _ -> bench ()
+| "peer" :: _ -> installLlamaCpp (); experiment "peer"
 | "gpu" :: _ -> gpu ()
 | "readme" :: _ -> readme ()
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|npu|bench|gpu|readme> [options]"
+    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|npu|bench|peer|gpu|readme> [options]"
     exit 2

@@ -18,6 +18,7 @@ static class BenchCommands
         bench.Subcommands.Add(Generate());
         bench.Subcommands.Add(LatencyCommand());
         bench.Subcommands.Add(MemoryCommand());
+        bench.Subcommands.Add(PeerCommand.Create());
         return bench;
     }
 

@@ -37,6 +37,7 @@ static class ExportCommand
         }));
         export.Subcommands.Add(onnx);
         export.Subcommands.Add(Static(preset, checkpoint, output));
+        export.Subcommands.Add(Gguf());
         return export;
     }
 
@@ -86,5 +87,37 @@ static class ExportCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary><c>slm export gguf</c>: a Llama-style decoder-only as a llama-architecture GGUF for llama.cpp.</summary>
+    static Command Gguf()
+    {
+        var preset = new Option<string?>("--preset") { Description = "random-weight preset (seed 1, the weights the speed studies use)" };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "checkpoint folder (a Llama-style decoder-only)" };
+        var llamaStyle = new Option<bool>("--llama-style") { Description = "the preset's Llama-style variant (SwiGLU, no biases, MLP re-solved to the same parameter count)" };
+        var dtype = new Option<string>("--dtype") { Description = "f32 or f16 (norm gains stay f32)", DefaultValueFactory = _ => "f32" };
+        var output = new Option<string>("--out") { Description = "output .gguf file", Required = true };
+        var gguf = new Command("gguf", "llama-architecture GGUF v3 (token_embd, blk.N.*, output_norm) that llama.cpp loads")
+            { preset, checkpoint, llamaStyle, dtype, output };
+        gguf.SetAction(r => Cli.Run(() =>
+        {
+            TorchRuntime.EnsureLoaded();
+            var type = r.GetValue(dtype) switch
+            {
+                "f32" or "fp32" => Export.Gguf.GgmlType.F32,
+                "f16" or "fp16" => Export.Gguf.GgmlType.F16,
+                var s => throw new ArgumentException($"unknown GGUF dtype '{s}': expected f32 or f16"),
+            };
+            ILanguageModel model = (r.GetValue(checkpoint), r.GetValue(preset)) switch
+            {
+                ({ } ckpt, null) => Checkpoint.Load(ckpt),
+                (null, { } name) => LanguageModel.Create(r.GetValue(llamaStyle) ? LlamaStyle.Of(Presets.Get(name)) : LlamaStyle.Get(name), 1),
+                _ => throw new ArgumentException("give exactly one of --preset or --checkpoint"),
+            };
+            var result = Export.Gguf.GgufExport.Save(model, r.GetValue(output)!, new Export.Gguf.GgufExportOptions { Dtype = type });
+            Console.WriteLine($"{result.Path}: {model.Config.Name}, {result.Tensors} tensors ({result.Dtype}), {result.FileBytes / 1048576.0:F1} MiB, vocabulary {result.Vocabulary}");
+            return 0;
+        }));
+        return gguf;
     }
 }
