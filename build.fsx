@@ -288,6 +288,19 @@ let readme () =
                   + stampOf doc "dotnet fsi build.fsx npu --profile full" ]
         replaceSection "npu" (String.Join("\n", rows @ stamp))
     | None -> ()
+    match readResults "peer" with
+    | Some doc ->
+        let r = doc.GetProperty "results"
+        let peer = r.GetProperty "peer"
+        let lines =
+            [ r.GetProperty("markdown").GetString().TrimEnd()
+              ""
+              sprintf "The bar (our fp32 decoder-only decode at least %.1fx llama.cpp's f32): %.2fx, %s. %s. "
+                  (peer.GetProperty("bar").GetDouble()) (peer.GetProperty("bar_decode_ratio").GetDouble())
+                  (if peer.GetProperty("bar_met").GetBoolean() then "met" else "NOT met") (r.GetProperty("note").GetString())
+              + stampOf doc "dotnet fsi build.fsx peer --profile full" ]
+        replaceSection "peer" (String.Join("\n", lines))
+    | None -> ()
     printfn "README.md sections regenerated"
 
 match args with

@@ -42,7 +42,7 @@ let load = try IO.File.ReadAllText("/proc/loadavg").Split(' ')[0] with _ -> "unk
 let path =
     Results.write "peer"
         {| peer = result; machine = machine
-           note = $"{threads} threads on a {Environment.ProcessorCount}-core machine that another build shared during the run "
-                  + $"(1-minute load average {load} at the end); numbers are means over {examples} examples after 1 warm-up"
+           note = $"{threads} threads on a {Environment.ProcessorCount}-core machine (1-minute load average {load} at the end); "
+                  + $"numbers are means over {examples} examples after 1 warm-up"
            markdown = PeerBench.RowsTable(result).ToMarkdown() + "\n" + PeerBench.RatiosTable(result).ToMarkdown() |}
 printfn "%s%s%s\nwrote %s" (PeerBench.RowsTable(result).ToText()) (PeerBench.RatiosTable(result).ToText()) (PeerBench.Summary result) path
