@@ -261,8 +261,10 @@ let readme () =
                   sprintf "| %s | %.0f | %.0f | %.0f | %.0f |" (text m "preset") (num m [ "batch" ]) (num m [ "input_tokens" ]) (num m [ "output_tokens" ]) (num m [ "peak_mib" ]) ]
         let protocol = r.GetProperty "protocol"
         let stamp =
-            [ ""; sprintf "Table 2 rows are means over %.0f examples (the paper: %.0f); measured peak memory: %s."
-                      (num protocol [ "table2_examples" ]) (num protocol [ "paper_examples" ]) (text protocol "memory_batch_limit")
+            [ ""; sprintf "Table 2 rows are means over %.0f examples for ONNX Runtime and %.0f for TorchSharp (the paper: %.0f); each row's bandwidth ceiling comes from a probe run right before it (read bandwidth %s GB/s); measured peak memory: %s."
+                      (num protocol [ "table2_examples" ]) (num protocol [ "table2_torchsharp_examples" ]) (num protocol [ "paper_examples" ])
+                      (String.Join(", ", [ for p in r.GetProperty("table2_probes").EnumerateArray() -> sprintf "%.1f" (p.GetProperty("read_gb_per_s").GetDouble()) ]))
+                      (text protocol "memory_batch_limit")
               ""; stampOf doc "dotnet fsi build.fsx efficiency --profile full"
               + sprintf " Machine ceilings: read bandwidth %.1f GB/s, matmul %.0f GFLOP/s, %.0f threads." (num machine [ "read_gb_per_s" ]) (num machine [ "matmul_gflops" ]) (num machine [ "threads" ]) ]
         replaceSection "efficiency" (String.Join("\n", table @ ratios @ claims @ memory @ stamp))
