@@ -114,23 +114,10 @@ let experiment (name: string) =
     let profile = option "--profile" "smoke"
     run root [ ("NOTEBOOKSLM_PROFILE", profile); ("NOTEBOOKSLM_ROOT", root) ] "dotnet" [ "fsi"; Path.Combine(root, "experiments", name + ".fsx") ]
 
-/// node-llama-cpp 3.21.1 (prebuilt llama.cpp CPU backends) in the cache, where
-/// NotebookSlm.Benchmarks.LlamaCppPeer installs it too; NODE_LLAMA_CPP_SKIP_DOWNLOAD keeps its
-/// postinstall from fetching or compiling llama.cpp (only the npm registry is reachable).
-let installLlamaCpp () =
-    let cache =
-        match Environment.GetEnvironmentVariable "NOTEBOOKSLM_CACHE" with
-        | null | "" ->
-            let xdg = Environment.GetEnvironmentVariable "XDG_CACHE_HOME"
-            Path.Combine((if String.IsNullOrEmpty xdg then Path.Combine(Environment.GetFolderPath Environment.SpecialFolder.UserProfile, ".cache") else xdg), "notebookslm")
-        | c -> c
-    let prefix = Path.Combine(cache, "node-llama-cpp")
-    let installed = Path.Combine(prefix, "node_modules", "node-llama-cpp", "package.json")
-    if not (File.Exists installed && File.ReadAllText(installed).Contains "\"version\": \"3.21.1\"") then
-        Directory.CreateDirectory prefix |> ignore
-        if not (File.Exists(Path.Combine(prefix, "package.json"))) then
-            File.WriteAllText(Path.Combine(prefix, "package.json"), "{\"name\":\"notebookslm-llama-cpp-peer\",\"private\":true}\n")
-        run prefix [ ("NODE_LLAMA_CPP_SKIP_DOWNLOAD", "true") ] "npm" [ "i"; "-E"; "node-llama-cpp@3.21.1"; "--no-audit"; "--no-fund" ]
+/// node-llama-cpp 3.21.1 (prebuilt llama.cpp CPU backends) in the cache, through the library's
+/// own installer (NotebookSlm.Benchmarks.LlamaCppPeer.EnsureInstalled), which the peer study
+/// also calls on first use.
+let installLlamaCpp () = slm [ "bench"; "peer"; "--install-only" ]
 
 let bench () =
     build ()
@@ -315,7 +302,7 @@ match args with
 | "efficiency" :: _ -> experiment "efficiency"
 | "npu" :: _ -> experiment "npu"
 | "bench" :: _ -> bench ()
-| "peer" :: _ -> installLlamaCpp (); experiment "peer"
+| "peer" :: _ -> experiment "peer"
 | "gpu" :: _ -> gpu ()
 | "readme" :: _ -> readme ()
 | _ ->

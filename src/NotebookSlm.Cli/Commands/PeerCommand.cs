@@ -25,10 +25,16 @@ static class PeerCommand
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var profile = new Option<string>("--profile") { DefaultValueFactory = _ => "full" };
         var path = new Option<string?>("--out") { Description = "results JSON path" };
+        var installOnly = new Option<bool>("--install-only") { Description = "install node-llama-cpp (llama.cpp's prebuilt CPU backends) into the cache, print where, and exit" };
         var cmd = new Command("peer", "llama.cpp (node-llama-cpp 3.21.1, prebuilt CPU) against our ONNX Runtime loop: decode and prefill tok/s ratios, and the 0.8x bar")
-            { decoderOnly, encoderDecoder, onnxWeights, llamaWeights, input, output, examples, warmup, threads, profile, path };
+            { decoderOnly, encoderDecoder, onnxWeights, llamaWeights, input, output, examples, warmup, threads, profile, path, installOnly };
         cmd.SetAction(r => Cli.Run(() =>
         {
+            if (r.GetValue(installOnly))
+            {
+                Console.WriteLine(LlamaCppPeer.EnsureInstalled(Console.Error.WriteLine));
+                return 0;
+            }
             TorchRuntime.EnsureLoaded();
             var machine = MachineProbe.Measure(r.GetValue(threads));
             var o = new PeerOptions

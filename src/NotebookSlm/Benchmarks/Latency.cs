@@ -68,10 +68,18 @@ public sealed record LatencyResult(
 /// </summary>
 public static class Latency
 {
-    public static LatencyResult Run(ModelConfig config, LatencyBackend backend, LatencyOptions o, MachineCeilings machine, Action<string>? log = null)
+    /// <summary>The seeded random prompts of a run, warm-up prompts first, then the measured ones:
+    /// every runtime compared (TorchSharp, ONNX Runtime, llama.cpp) reads these.</summary>
+    public static IReadOnlyList<int[]> Prompts(ModelConfig config, LatencyOptions o)
     {
         var rng = new Random(o.Seed);
-        int[] Prompt() => Enumerable.Range(0, o.InputTokens).Select(_ => rng.Next(4, Math.Min(config.VocabSize, 32000))).ToArray();
+        return Enumerable.Range(0, o.Warmup + o.Examples)
+            .Select(_ => Enumerable.Range(0, o.InputTokens).Select(_ => rng.Next(4, Math.Min(config.VocabSize, 32000))).ToArray()).ToArray();
+    }
+
+    public static LatencyResult Run(ModelConfig config, LatencyBackend backend, LatencyOptions o, MachineCeilings machine, Action<string>? log = null)
+    {
+        var prompts = Prompts(config, o);
         var generation = new GenerationOptions { MaxNewTokens = o.OutputTokens, StopAtEos = false, Greedy = true };
         Func<int[], GenerationResult> generate;
         IDisposable? owner;
@@ -92,12 +100,12 @@ public static class Latency
         }
         try
         {
-            for (int w = 0; w < o.Warmup; w++) generate(Prompt());
+            for (int w = 0; w < o.Warmup; w++) generate(prompts[w]);
             var first = new List<double>();
             var decode = new List<double>();
             for (int e = 0; e < o.Examples; e++)
             {
-                var r = generate(Prompt());
+                var r = generate(prompts[o.Warmup + e]);
                 first.Add(r.FirstTokenMs);
                 decode.Add(r.DecodeTokensPerSecond);
                 log?.Invoke($"{config.Name} {backend} {o.Weights} example {e + 1}/{o.Examples}: first {r.FirstTokenMs:F0} ms, {r.DecodeTokensPerSecond:F1} tok/s");

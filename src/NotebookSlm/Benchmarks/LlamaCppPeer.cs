@@ -7,18 +7,6 @@ using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Benchmarks;
 
-/// <summary>Prompt and output lengths, examples after warm-up, and threads of a llama.cpp run;
-/// the defaults are Latency's protocol so that both sides measure the same thing.</summary>
-public sealed record LlamaCppOptions
-{
-    public int InputTokens { get; init; } = 512;
-    public int OutputTokens { get; init; } = 128;
-    public int Examples { get; init; } = 5;
-    public int Warmup { get; init; } = 2;
-    public int Threads { get; init; } = Environment.ProcessorCount;
-    public int Seed { get; init; } = 1;
-}
-
 public sealed record LlamaCppResult(
     [property: JsonPropertyName("preset")] string Preset,
     [property: JsonPropertyName("weights")] string Weights,
@@ -72,20 +60,12 @@ public static class LlamaCppPeer
         return prefix;
     }
 
-    /// <summary>The prompts <see cref="Latency.Run"/> draws for these options, in its order:
-    /// warm-up prompts first, then the measured ones.</summary>
-    public static IReadOnlyList<int[]> Prompts(ModelConfig config, int count, int length, int seed)
-    {
-        var rng = new Random(seed);
-        return Enumerable.Range(0, count)
-            .Select(_ => Enumerable.Range(0, length).Select(_ => rng.Next(4, Math.Min(config.VocabSize, 32000))).ToArray()).ToArray();
-    }
-
     /// <summary>First-token latency (prompt evaluation plus the first sampled token) and greedy decode
-    /// throughput of llama.cpp on <paramref name="gguf"/>, over Latency's prompts for the same options.</summary>
-    public static LlamaCppResult Bench(string gguf, ModelConfig config, string weights, LlamaCppOptions o, Action<string>? log = null)
+    /// throughput of llama.cpp on <paramref name="gguf"/>, over <see cref="Latency.Prompts"/> for the
+    /// same protocol (lengths, examples, warm-up, threads, seed; the ONNX fields are not read).</summary>
+    public static LlamaCppResult Bench(string gguf, ModelConfig config, string weights, LatencyOptions o, Action<string>? log = null)
     {
-        var prompts = Prompts(config, o.Warmup + o.Examples, o.InputTokens, o.Seed);
+        var prompts = Latency.Prompts(config, o);
         var reply = Drive(new JsonObject
         {
             ["mode"] = "bench", ["model"] = Path.GetFullPath(gguf), ["threads"] = o.Threads,

@@ -76,16 +76,17 @@ public static class PeerBench
         var rows = new List<PeerRow>();
         var onnx = new List<LatencyResult>();
         var llama = new List<LlamaCppResult>();
-        var lo = new LlamaCppOptions
+        // One protocol for both runtimes: the same prompts, lengths, examples and threads.
+        var protocol = new LatencyOptions
         {
-            InputTokens = o.InputTokens, OutputTokens = o.OutputTokens, Examples = o.Examples,
-            Warmup = o.Warmup, Threads = o.Threads, Seed = o.Seed,
+            InputTokens = o.InputTokens, OutputTokens = o.OutputTokens, Examples = o.Examples, Warmup = o.Warmup,
+            Threads = o.Threads, Seed = o.Seed, ExportRoot = o.OnnxRoot,
         };
         foreach (var dtype in o.LlamaWeights)
         {
             // Latency.Run builds its model with LanguageModel.Create(config, Seed): the same weights.
             var gguf = GgufExport.ExportOnce(decoderOnly, dtype, o.Seed, o.GgufRoot, log);
-            var r = LlamaCppPeer.Bench(gguf, decoderOnly, dtype.ToString().ToLowerInvariant(), lo, log);
+            var r = LlamaCppPeer.Bench(gguf, decoderOnly, dtype.ToString().ToLowerInvariant(), protocol, log);
             llama.Add(r);
             rows.Add(new PeerRow("llama.cpp", r.Preset, decoderOnly.Architecture.ToString(), r.Weights, r.FirstTokenMs, r.DecodeTokensPerSecond, Prefill(o, r.FirstTokenMs)));
         }
@@ -93,12 +94,7 @@ public static class PeerBench
         foreach (var config in models)
             foreach (var w in o.OnnxWeights)
             {
-                var lat = new LatencyOptions
-                {
-                    InputTokens = o.InputTokens, OutputTokens = o.OutputTokens, Examples = o.Examples, Warmup = o.Warmup,
-                    Threads = o.Threads, Seed = o.Seed, Weights = w, ExportRoot = o.OnnxRoot,
-                };
-                var r = Latency.Run(config, LatencyBackend.OnnxCpu, lat, machine, log);
+                var r = Latency.Run(config, LatencyBackend.OnnxCpu, protocol with { Weights = w }, machine, log);
                 onnx.Add(r);
                 rows.Add(new PeerRow("onnxruntime", r.Preset, r.Architecture, r.Weights, r.FirstTokenMs, r.DecodeTokensPerSecond, Prefill(o, r.FirstTokenMs)));
             }
