@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using NotebookSlm.Export.Onnx;
+using NotebookSlm.Generation;
 using NotebookSlm.Models;
 
 namespace NotebookSlm.Benchmarks;
@@ -75,7 +76,9 @@ public static class NpuReadiness
             using var reference = new StaticOnnxModel(exports[0].Dir, runtime);
             int steps = Math.Min(o.AgreementTokens, o.OutputTokens);
             var paths = evaluation.Select(p => reference.Generate(p, steps).Tokens[0]).ToList();
-            var referenceLogits = evaluation.Select((p, i) => reference.ForcedLogits(p, paths[i].Take(steps - 1).Select(t => (long)t).ToArray())).ToList();
+            // Teacher forcing along fp32's path: every token but the last is fed back.
+            var forced = paths.Select(path => path.Take(steps - 1).Select(t => (long)t).ToArray()).ToList();
+            var referenceLogits = evaluation.Select((p, i) => reference.ForcedLogits(p, forced[i])).ToList();
 
             var variants = new List<NpuVariantResult>();
             foreach (var (mode, dir, bytes) in exports)
@@ -86,7 +89,7 @@ public static class NpuReadiness
                 int positions = 0;
                 for (int i = 0; i < evaluation.Count; i++)
                 {
-                    var logits = runner.ForcedLogits(evaluation[i], paths[i].Take(steps - 1).Select(t => (long)t).ToArray());
+                    var logits = runner.ForcedLogits(evaluation[i], forced[i]);
                     for (int s = 0; s < logits.Count; s++)
                     {
                         var (r, q) = (referenceLogits[i][s], logits[s]);
@@ -94,7 +97,7 @@ public static class NpuReadiness
                         for (int j = 0; j < r.Length; j++) { err = Math.Max(err, Math.Abs(r[j] - q[j])); scale = Math.Max(scale, Math.Abs(r[j])); }
                         maxAbs = Math.Max(maxAbs, err);
                         relSum += err / Math.Max(scale, 1e-12);
-                        if (ArgMax(r) == ArgMax(q)) top1++;
+                        if (Sampling.ArgMax(r) == Sampling.ArgMax(q)) top1++;
                         positions++;
                     }
                     var free = runner.Generate(evaluation[i], steps).Tokens[0];
@@ -113,12 +116,5 @@ public static class NpuReadiness
                 evaluation.Count, o.Threads, ranges.Count, variants);
         }
         finally { model.Module.Dispose(); }
-    }
-
-    static int ArgMax(float[] row)
-    {
-        int best = 0;
-        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
-        return best;
     }
 }

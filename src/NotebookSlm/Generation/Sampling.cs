@@ -33,6 +33,15 @@ public sealed record GenerationOptions
 
 public static class Sampling
 {
+    /// <summary>Greedy choice over one row of logits: the first index of the largest value, on
+    /// the host (ONNX Runtime loops read logits as spans; no tensor round trip per token).</summary>
+    public static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
+        return best;
+    }
+
     /// <summary>Next token (B) from logits (B, V).</summary>
     public static Tensor Pick(Tensor logits, GenerationOptions o, torch.Generator? generator)
     {

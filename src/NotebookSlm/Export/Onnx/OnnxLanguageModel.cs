@@ -125,13 +125,7 @@ public sealed class OnnxLanguageModel : IDisposable
         int v = Config.VocabSize;
         if (o.Greedy)
         {
-            for (int b = 0; b < next.Length; b++)
-            {
-                var row = logits.Slice(b * v, v);
-                int best = 0;
-                for (int j = 1; j < v; j++) if (row[j] > row[best]) best = j;
-                next[b] = best;
-            }
+            for (int b = 0; b < next.Length; b++) next[b] = Sampling.ArgMax(logits.Slice(b * v, v));
             return;
         }
         using var scope = NewDisposeScope();

@@ -57,11 +57,11 @@ public sealed class StaticOnnxModel : IDisposable
         using var s = new Stepper(this, prompt);
         var tokens = new List<int>();
         var clock = Stopwatch.StartNew();
-        long next = ArgMax(s.First());
+        long next = Sampling.ArgMax(s.First());
         double firstMs = clock.Elapsed.TotalMilliseconds;
         clock.Restart();
         tokens.Add((int)next);
-        while (tokens.Count < maxNewTokens) tokens.Add((int)(next = ArgMax(s.Next(next))));
+        while (tokens.Count < maxNewTokens) tokens.Add((int)(next = Sampling.ArgMax(s.Next(next))));
         return new GenerationResult([tokens.ToArray()], firstMs, clock.Elapsed.TotalMilliseconds, tokens.Count);
     }
 
@@ -72,13 +72,6 @@ public sealed class StaticOnnxModel : IDisposable
         var result = new List<float[]> { s.First().ToArray() };
         foreach (var t in forced) result.Add(s.Next(t).ToArray());
         return result;
-    }
-
-    static long ArgMax(ReadOnlySpan<float> row)
-    {
-        int best = 0;
-        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
-        return best;
     }
 
     void Record(OrtIoBinding binding, string[] names)
