@@ -94,14 +94,14 @@ module Efficiency =
            paper = {| memory_saving = [ Paper.memorySavingLow; Paper.memorySavingHigh ]; generation_flops_share = Paper.generationFlopsShare
                       training_flops_share_1024 = Paper.trainingFlopsShare1024; training_flops_gap_4096 = Paper.trainingFlopsGap4096 |} |}
 
-    /// Peak memory measured in a separate `slm bench memory` process per configuration, at the
-    /// largest batch tried that this machine holds. The paper's batch 32 at input 4096 means
-    /// prefilling 131k tokens (about 90 TFLOP for the decoder-only, a quarter of an hour per model
-    /// on this CPU) before 256 steps that each read ~11 GB of cache: the full profile starts at
-    /// batch 8 for time, and the results say so (`batch_limit`).
-    let memoryBatches = Profile.pick [ 4 ] [ 8; 4 ]
-    let memoryBatchLimit = "time: batch 32 at input 4096 is about 15 minutes of prefill per model on this CPU; batches tried: 8, 4"
+    /// Peak memory measured in a separate `slm bench memory` process per configuration, both
+    /// models at the same batch: the paper's 32 first, then halves until both fit. Batch 32 at
+    /// input 4096 prefills 131k tokens per model (about 20 minutes of this CPU for the pair) before
+    /// 256 steps that each read the whole cache.
+    let memoryBatches = Profile.pick [ 4 ] [ 32; 16; 8 ]
 
+    /// Measured peaks of the pair at the largest batch tried that both hold, with the analytic
+    /// estimate (weights, caches, encoder states) beside them, and what was tried.
     let memory () =
         let encdec, deconly = pair ()
         let input, output, batches = Profile.pick (256, 8, memoryBatches) (4096, 256, memoryBatches)
@@ -113,19 +113,39 @@ module Efficiency =
             let out = p.StandardOutput.ReadToEnd()
             p.WaitForExit()
             p.ExitCode, out, err.Result
-        [ for config in [ encdec; deconly ] do
+        for config in [ encdec; deconly ] do
             // Export in its own process first, so the measuring process holds only ONNX Runtime.
             let rc, _, err = runSlm [ "export"; "onnx"; "--preset"; config.Name; "--weights"; "fp32"; "--out"; Path.Combine(Paths.artifacts "onnx", $"{config.Name}-fp32-seed1") ]
             if rc <> 0 then failwith $"export of {config.Name} failed: {err}"
-            let measured =
-                batches |> List.tryPick (fun b ->
-                    log $"memory: {config.Name} batch {b}, input {input}, output {output}"
-                    let rc, out, err = runSlm [ "bench"; "memory"; "--preset"; config.Name; "--batch"; string b; "--input"; string input; "--output"; string output ]
-                    if rc = 0 then Some(JsonSerializer.Deserialize<MemoryResult>(out.Trim().Split('\n') |> Array.last))
-                    else (log $"  batch {b} failed (exit {rc}): {err.Trim().Split('\n') |> Array.last}"; None))
-            match measured with
-            | Some m -> yield m
-            | None -> failwith $"{config.Name}: no batch size fitted" ]
+        let tried = ResizeArray<string>()
+        let measure (config: ModelConfig) b =
+            log $"memory: {config.Name} batch {b}, input {input}, output {output}"
+            let rc, out, err = runSlm [ "bench"; "memory"; "--preset"; config.Name; "--batch"; string b; "--input"; string input; "--output"; string output ]
+            if rc = 0 then
+                let m = JsonSerializer.Deserialize<MemoryResult>(out.Trim().Split('\n') |> Array.last)
+                tried.Add $"{config.Name} batch {b}: {m.PeakMiB:F0} MiB"
+                Some m
+            else
+                let why = if rc = 137 then "killed (out of memory)" else err.Trim().Split('\n') |> Array.last
+                tried.Add $"{config.Name} batch {b}: failed, exit {rc}, {why}"
+                log $"  {tried[tried.Count - 1]}"
+                None
+        let both =
+            batches |> List.tryPick (fun b ->
+                match measure encdec b with
+                | Some e -> measure deconly b |> Option.map (fun d -> b, e, d)
+                | None -> None)
+        match both with
+        | None -> failwith ("no batch size fitted both models: " + String.Join("; ", tried))
+        | Some(b, e, d) ->
+            let analytic (c: ModelConfig) = float ((CostModel c).InferenceBytes(b, input, output, 4)) / 1048576.0
+            [ e; d ],
+            {| batch = b
+               saving = 1.0 - e.PeakMiB / d.PeakMiB
+               saving_above_baseline = 1.0 - (e.PeakMiB - e.BaselineMiB) / (d.PeakMiB - d.BaselineMiB)
+               encoder_decoder_analytic_mib = analytic encdec
+               decoder_only_analytic_mib = analytic deconly
+               tried = List.ofSeq tried |}
 
     /// Runs every part and writes the results file of this profile; returns its path.
     let run () =
@@ -134,10 +154,11 @@ module Efficiency =
         let rows = table2 ()
         let table = rows |> List.map fst
         let points = scaling machine
-        let peaks = memory ()
-        Results.write "efficiency" {| machine = machine; table2 = table; table2_probes = (rows |> List.map snd); figure1 = points; memory = peaks; analytic = analytic ()
+        let peaks, peakSummary = memory ()
+        Results.write "efficiency" {| machine = machine; table2 = table; table2_probes = (rows |> List.map snd); figure1 = points
+                                      memory = peaks; memory_summary = peakSummary; analytic = analytic ()
                                       protocol = {| table2_examples = Profile.pick 3 fullExamples; table2_torchsharp_examples = Profile.pick 3 fullTorchExamples; paper_examples = 100
-                                                    memory_batch_limit = Profile.pick "smoke: batch 4 at input 256" memoryBatchLimit |} |}
+                                                    memory_batches_tried = memoryBatches |} |}
 
     /// The results of this profile, if the experiment has run.
     let load () =

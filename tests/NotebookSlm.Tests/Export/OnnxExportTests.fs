@@ -42,6 +42,20 @@ let tests =
             Expect.equal [ for d in ids.GetProperty("shape").EnumerateArray() -> d.GetString() ] [ "batch"; "decoder_sequence" ] "dynamic axes"
         }
 
+        test "the encoder attends through fused MultiHeadAttention, choosing the unmasked kernel by an If" {
+            let dir = tempDir ()
+            OnnxExport.Save(LanguageModel.Create(onnxEncDec, 1L), dir) |> ignore
+            let g = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "encoder_model.onnx"))).Graph
+            let ifs = g.Node |> Seq.filter (fun n -> n.OpType = "If") |> List.ofSeq
+            Expect.equal ifs.Length onnxEncDec.EncoderLayers "one If per encoder layer"
+            for n in ifs do
+                let branch name = (n.Attribute |> Seq.find (fun a -> a.Name = name)).G.Node |> Seq.exactlyOne
+                let flash, masked = branch "then_branch", branch "else_branch"
+                Expect.equal (flash.OpType, flash.Input.Count) ("MultiHeadAttention", 3) "all-valid branch: no mask, the flash kernel"
+                Expect.equal (masked.OpType, masked.Input.Count) ("MultiHeadAttention", 5) "padded branch: key padding mask"
+            Expect.isFalse (g.Node |> Seq.exists (fun n -> n.OpType = "Softmax")) "no materialized score matrices"
+        }
+
         test "a decoder-only model exports model.onnx with its cache inputs and outputs" {
             let dir = tempDir ()
             OnnxExport.Save(LanguageModel.Create(onnxDecOnly, 1L), dir) |> ignore

@@ -24,12 +24,17 @@ let prompts = randomRows 21 300 [ 9; 4; 6 ]
 let greedy n = GenerationOptions(MaxNewTokens = n, StopAtEos = false)
 
 /// TorchSharp logits of the first token and of each forced step, flattened per step.
-let torchLogits (m: ILanguageModel) (forced: int64[][]) =
+let torchLogitsOf (prompts: int[][]) (m: ILanguageModel) (forced: int64[][]) =
     use _ = torch.no_grad()
     let struct (src, mask) = Seq2SeqBatch.Pad(prompts, 0, "prompt")
     use s = m.StartDecoding(src, mask, forced.Length + 1, true)
     [ yield s.Prefill().data<float32>().ToArray()
       for f in forced -> s.Step(torch.tensor f).data<float32>().ToArray() ]
+
+let torchLogits = torchLogitsOf prompts
+
+let maxDifference (expected: float32[] list) (actual: float32[] seq) =
+    Seq.zip expected actual |> Seq.map (fun (e, a) -> Array.map2 (fun (x: float32) y -> abs (x - y)) e a |> Array.max) |> Seq.max
 
 [<Tests>]
 let tests =
@@ -42,6 +47,13 @@ let tests =
                 for (step, (e, a)) in Seq.indexed (Seq.zip expected actual) do
                     let diff = Array.map2 (fun (x: float32) y -> abs (x - y)) e a |> Array.max
                     Expect.isLessThan diff 1e-4f $"{m.Config.Name} step {step}: max |logit difference|"
+        }
+
+        test "an unpadded batch (the encoder's flash-attention branch) agrees with TorchSharp within 1e-4" {
+            let (m, om) = encDec.Value
+            let even = randomRows 22 300 [ 7; 7 ]
+            let forced = [| [| 11L; 12L |]; [| 13L; 14L |] |]
+            Expect.isLessThan (maxDifference (torchLogitsOf even m forced) (om.ForcedLogits(even, forced))) 1e-4f "max |logit difference|"
         }
 
         test "greedy generation is token-exact against TorchSharp for both architectures" {

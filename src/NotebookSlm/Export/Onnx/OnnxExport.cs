@@ -36,6 +36,9 @@ public static class OnnxExport
 {
     public const string Encoder = "encoder_model.onnx", Decoder = "decoder_model.onnx", DecoderOnly = "model.onnx";
     public const string Description = "model_description.json";
+    /// <summary>Version of the graphs this code writes, bumped whenever they change, so that a
+    /// cached export of an older form is rewritten (<see cref="Matches"/>). 2: fused encoder attention.</summary>
+    public const int GraphFormat = 2;
 
     public static OnnxExportResult Save(ILanguageModel model, string dir, OnnxExportOptions? options = null)
     {
@@ -68,6 +71,7 @@ public static class OnnxExport
         var description = new JsonObject
         {
             ["producer"] = "NotebookSlm",
+            ["graph_format"] = GraphFormat,
             ["architecture"] = c.IsEncoderDecoder ? "encoder-decoder" : "decoder-only",
             ["weights"] = options.Weights.ToString().ToLowerInvariant(),
             ["max_positions"] = options.MaxPositions,
@@ -88,7 +92,8 @@ public static class OnnxExport
         var path = Path.Combine(dir, Description);
         if (!File.Exists(path)) return false;
         var d = JsonNode.Parse(File.ReadAllText(path))!;
-        return d["weights"]?.GetValue<string>() == weights.ToString().ToLowerInvariant()
+        return d["graph_format"]?.GetValue<int>() == GraphFormat
+            && d["weights"]?.GetValue<string>() == weights.ToString().ToLowerInvariant()
             && d["max_positions"]?.GetValue<int>() >= positions
             && ModelConfig.FromJson(d["config"]!.ToJsonString(), path) == config;
     }
@@ -111,12 +116,11 @@ public static class OnnxExport
         var mask = g.Input("attention_mask", T.Int64, batch, seq);
         e.SetTokens(ids);
         var (cos, sin) = e.CenteredRopeTables(ids);
-        var maskAdd = e.AdditiveMask(mask);
         var x = e.Embed(ids);                                                                      // (B*S, D)
         for (int i = 0; i < c.EncoderLayers; i++)
         {
             var p = $"transformer.e.{i}";
-            x = g.Op("Add", x, e.EncoderSelfAttention(e.RmsNorm(x, p + ".ln1.weight"), p + ".attn", cos, sin, maskAdd));
+            x = g.Op("Add", x, e.EncoderSelfAttention(e.RmsNorm(x, p + ".ln1.weight"), p + ".attn", cos, sin, mask));
             x = g.Op("Add", x, e.Mlp(e.RmsNorm(x, p + ".ln2.weight"), p + ".mlp"));
         }
         var states = e.RmsNorm(x, "transformer.ln_e.weight");

@@ -20,10 +20,30 @@ public sealed class OnnxGraph
     public const int Opset = 21;
 
     readonly GraphProto graph;
-    readonly Dictionary<string, int> counters = [];
+    readonly Dictionary<string, int> counters;
     long initializerBytes;
 
-    public OnnxGraph(string name) => graph = new GraphProto { Name = name };
+    public OnnxGraph(string name) : this(name, []) { }
+
+    OnnxGraph(string name, Dictionary<string, int> counters) => (graph, this.counters) = (new GraphProto { Name = name }, counters);
+
+    /// <summary>
+    /// A subgraph for an <c>If</c> branch. It shares this graph's name counters, so no name in it
+    /// shadows one outside (ONNX requires names unique across scopes), and its nodes may read any
+    /// value of the enclosing graph.
+    /// </summary>
+    public OnnxGraph Branch(string name) => new(name, counters);
+
+    /// <summary>Declares a float value of a branch as one of its outputs (shape left to inference).</summary>
+    public void BranchOutput(string value) => graph.Output.Add(new ValueInfoProto
+    {
+        Name = value, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
+    });
+
+    /// <summary>An <c>If</c> node choosing <paramref name="then"/> where the boolean scalar
+    /// <paramref name="condition"/> holds, else <paramref name="otherwise"/>; both declare one output.</summary>
+    public string If(string condition, OnnxGraph then, OnnxGraph otherwise) =>
+        Node("If", [condition], attrs: new Dictionary<string, object> { ["then_branch"] = then.graph, ["else_branch"] = otherwise.graph })[0];
 
     public IReadOnlyList<OnnxValue> Inputs => inputs;
     public IReadOnlyList<OnnxValue> Outputs => outputs;
@@ -105,6 +125,7 @@ public sealed class OnnxGraph
         string s => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(s) },
         long[] ls => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints, Ints = { ls } },
         int[] iss => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints, Ints = { iss.Select(x => (long)x) } },
+        GraphProto sub => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = sub },
         _ => throw new ArgumentException($"attribute {name}: unsupported value {value}"),
     };
 
