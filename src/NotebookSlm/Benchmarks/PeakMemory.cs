@@ -31,8 +31,21 @@ public static class PeakMemory
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
             if (line.StartsWith(key + ":", StringComparison.Ordinal))
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+                return StatusKiB(line) / 1024.0;
         throw new PlatformNotSupportedException($"/proc/self/status has no {key} (Linux only)");
+    }
+
+    /// <summary>
+    /// The kB value of one /proc status line, <c>"VmHWM:\t 123456 kB"</c>. The kernel pads the
+    /// number with spaces to eight places after a tab, so from 10,000,000 kB (9.5 GiB) on the tab
+    /// is the only separator: splitting on spaces alone read "kB" as the number there.
+    /// </summary>
+    public static long StatusKiB(string line)
+    {
+        var fields = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length != 3 || fields[2] != "kB" || !long.TryParse(fields[1], out var kib))
+            throw new FormatException($"/proc/self/status: expected 'Key: <number> kB', got '{line}'");
+        return kib;
     }
 
     /// <summary>Generates <paramref name="output"/> tokens for <paramref name="batch"/> random prompts of

@@ -17,6 +17,13 @@ let tests =
             Expect.equal (s.Min, s.Max) (1.0, 10.0) "range"
         }
 
+        test "peak memory reads /proc status lines both padded and past eight digits, and refuses others" {
+            Expect.equal (PeakMemory.StatusKiB "VmHWM:\t  123456 kB") 123456L "padded"
+            Expect.equal (PeakMemory.StatusKiB "VmHWM:\t19876543 kB") 19876543L "tab only (from 9.5 GiB)"
+            Expect.throwsT<System.FormatException> (fun () -> PeakMemory.StatusKiB "VmHWM:\tlots" |> ignore) "malformed"
+            Expect.isGreaterThan (PeakMemory.HighWaterMiB()) 0.0 "this process"
+        }
+
         test "the roofline divides bandwidth by the bytes each decode step reads" {
             let machine = MachineCeilings(10.0, 10.0, 20.0, 100.0, 2, 256)
             let c = Presets.Tiny.DecoderOnly
