@@ -62,8 +62,10 @@ internal sealed class LayerEmitter(OnnxGraph g, ModelConfig c, IReadOnlyDictiona
         return t;
     }
 
-    string Const(string key, Func<Tensor> make) =>
-        cache.TryGetValue(key, out var name) ? name : cache[key] = g.Initializer(key, make());
+    /// <summary>A graph value made once per key: initializers by parameter name, derived tensors (mask forms, RoPE rows) by stem and source.</summary>
+    string Derived(string key, Func<string> make) => cache.TryGetValue(key, out var name) ? name : cache[key] = make();
+
+    string Const(string key, Func<Tensor> make) => Derived(key, () => g.Initializer(key, make()));
 
     public string Shape(params long[] dims) => g.Int64s("shape", dims);
 
@@ -191,8 +193,6 @@ internal sealed class LayerEmitter(OnnxGraph g, ModelConfig c, IReadOnlyDictiona
         var add = g.Op("Mul", g.Op("Sub", f, g.ScalarFloat("one", 1f)), g.ScalarFloat("big", 1e9f));
         return g.Op("Unsqueeze", add, g.Int64s("axes", 1, 2));
     }
-
-    string Derived(string key, Func<string> make) => cache.TryGetValue(key, out var name) ? name : cache[key] = make();
 
     /// <summary>
     /// Bidirectional self-attention of the encoder, over the (B, S) int64 validity
