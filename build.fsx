@@ -259,7 +259,8 @@ let readme () =
                       (num protocol [ "table2_examples" ]) (num protocol [ "table2_torchsharp_examples" ]) (num protocol [ "paper_examples" ])
                       (String.Join(", ", [ for p in r.GetProperty("table2_probes").EnumerateArray() -> sprintf "%.1f" (p.GetProperty("read_gb_per_s").GetDouble()) ]))
               ""; stampOf doc "dotnet fsi build.fsx efficiency --profile full"
-              + sprintf " Machine ceilings: read bandwidth %.1f GB/s, matmul %.0f GFLOP/s, %.0f threads." (num machine [ "read_gb_per_s" ]) (num machine [ "matmul_gflops" ]) (num machine [ "threads" ]) ]
+              + sprintf " Machine ceilings: read bandwidth %.1f GB/s (best at %.0f read streams per thread), matmul %.0f GFLOP/s, %.0f threads."
+                    (num machine [ "read_gb_per_s" ]) (num machine [ "read_streams" ]) (num machine [ "matmul_gflops" ]) (num machine [ "threads" ]) ]
         replaceSection "efficiency" (String.Join("\n", table @ ratios @ claims @ memory @ stamp))
     | None -> ()
     match readResults "npu" with

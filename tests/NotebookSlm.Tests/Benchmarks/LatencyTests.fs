@@ -25,7 +25,7 @@ let tests =
         }
 
         test "the roofline divides bandwidth by the bytes each decode step reads" {
-            let machine = MachineCeilings(10.0, 10.0, 20.0, 100.0, 2, 256)
+            let machine = MachineCeilings(10.0, 10.0, 20.0, 100.0, 2, 256, 1)
             let c = Presets.Tiny.DecoderOnly
             let o = LatencyOptions(InputTokens = 64, OutputTokens = 2)
             let r = Latency.RooflineOf(c, OnnxWeights.Fp32, o, machine, 50.0, 100.0)
@@ -46,12 +46,20 @@ let tests =
             Expect.isGreaterThan m.ReadGBps 0.1 "read"
             Expect.isGreaterThan m.TriadGBps 0.1 "triad"
             Expect.isGreaterThan m.MatmulGflops 0.1 "matmul"
+            Expect.contains MachineProbe.ReadStreamCounts m.ReadStreams "the best read is one of the stream counts tried"
         }
+
+        testProperty "the read probe reads every element once, whatever the number of streams" <| fun (len: uint16) (offset: byte) (streams: byte) ->
+            let streams = 1 + int streams % 16
+            let x = Array.init (int len + int offset) (fun i -> float32 (i % 7 + 1))
+            let lo, hi = int64 offset, int64 (x.Length)
+            let expected = Array.sum x[int lo ..]
+            MachineProbe.Sum(x, lo, hi, streams) = expected
 
         test "a small latency run on ONNX Runtime measures every example" {
             let o = LatencyOptions(InputTokens = 16, OutputTokens = 4, Examples = 2, Warmup = 1, Threads = 1,
                                    ExportRoot = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"lat-{System.Guid.NewGuid():N}"))
-            let machine = MachineCeilings(10.0, 10.0, 20.0, 100.0, 1, 16)
+            let machine = MachineCeilings(10.0, 10.0, 20.0, 100.0, 1, 16, 1)
             let r = Latency.Run(Presets.Micro.DecoderOnly.With(headDim = 16, name = "micro-latency"), LatencyBackend.OnnxCpu, o, machine)
             Expect.equal r.Examples 2 "examples"
             Expect.isGreaterThan r.FirstTokenMs.Mean 0.0 "first token timed"
