@@ -80,7 +80,7 @@ public static class Latency
     public static LatencyResult Run(ModelConfig config, LatencyBackend backend, LatencyOptions o, MachineCeilings machine, Action<string>? log = null)
     {
         var prompts = Prompts(config, o);
-        var generation = new GenerationOptions { MaxNewTokens = o.OutputTokens, StopAtEos = false, Greedy = true };
+        var generation = GenerationOptions.Exactly(o.OutputTokens);
         Func<int[], GenerationResult> generate;
         IDisposable? owner;
         int oldThreads = torch.get_num_threads();

@@ -75,10 +75,10 @@ public static class NpuReadiness
 
             using var reference = new StaticOnnxModel(exports[0].Dir, runtime);
             int steps = Math.Min(o.AgreementTokens, o.OutputTokens);
-            var paths = evaluation.Select(p => reference.Generate(p, steps).Tokens[0]).ToList();
-            // Teacher forcing along fp32's path: every token but the last is fed back.
-            var forced = paths.Select(path => path.Take(steps - 1).Select(t => (long)t).ToArray()).ToList();
-            var referenceLogits = evaluation.Select((p, i) => reference.ForcedLogits(p, forced[i])).ToList();
+            var paths = evaluation.Select(p => reference.Generate([p], GenerationOptions.Exactly(steps)).Tokens[0]).ToList();
+            // Teacher forcing along fp32's path: every token but the last is fed back, one a step.
+            var forced = paths.Select(path => path.Take(steps - 1).Select(t => new[] { (long)t }).ToArray()).ToList();
+            var referenceLogits = evaluation.Select((p, i) => reference.ForcedLogits([p], forced[i])).ToList();
 
             var variants = new List<NpuVariantResult>();
             foreach (var (mode, dir, bytes) in exports)
@@ -89,7 +89,7 @@ public static class NpuReadiness
                 int positions = 0;
                 for (int i = 0; i < evaluation.Count; i++)
                 {
-                    var logits = runner.ForcedLogits(evaluation[i], forced[i]);
+                    var logits = runner.ForcedLogits([evaluation[i]], forced[i]);
                     for (int s = 0; s < logits.Count; s++)
                     {
                         var (r, q) = (referenceLogits[i][s], logits[s]);
@@ -100,14 +100,14 @@ public static class NpuReadiness
                         if (Sampling.ArgMax(r) == Sampling.ArgMax(q)) top1++;
                         positions++;
                     }
-                    var free = runner.Generate(evaluation[i], steps).Tokens[0];
+                    var free = runner.Generate([evaluation[i]], GenerationOptions.Exactly(steps)).Tokens[0];
                     int same = free.Zip(paths[i]).Count(z => z.First == z.Second);
                     agree += same / (double)steps;
                     if (same == steps) exact++;
                 }
                 log?.Invoke($"{config.Name} {mode}: top-1 {top1 / positions:P1}, greedy agreement {agree / evaluation.Count:P1}; timing");
-                runner.Generate(evaluation[0], o.OutputTokens);                              // warm-up
-                var timed = Enumerable.Range(0, o.SpeedExamples).Select(e => runner.Generate(evaluation[e % evaluation.Count], o.OutputTokens)).ToList();
+                runner.Generate([evaluation[0]], GenerationOptions.Exactly(o.OutputTokens));                              // warm-up
+                var timed = Enumerable.Range(0, o.SpeedExamples).Select(e => runner.Generate([evaluation[e % evaluation.Count]], GenerationOptions.Exactly(o.OutputTokens))).ToList();
                 variants.Add(new NpuVariantResult(mode.ToString().ToLowerInvariant(), bytes, maxAbs, relSum / positions, top1 / positions,
                     agree / evaluation.Count, exact / evaluation.Count,
                     Stats.Of(timed.Select(t => t.FirstTokenMs).ToList()), Stats.Of(timed.Select(t => t.DecodeTokensPerSecond).ToList())));

@@ -18,7 +18,12 @@ public sealed record GenerationOptions
     /// <summary>Stop a row at its EOS (and the batch once every row has); benchmarks turn it off.</summary>
     public bool StopAtEos { get; init; } = true;
 
-    /// <summary>The released code's student sampling for on-policy distillation (DESIGN.md 3).</summary>
+    /// <summary>Greedy, exactly <paramref name="tokens"/> tokens with EOS ignored: the benchmark
+    /// protocol (paper Table 2 times a fixed output length), and calibration runs.</summary>
+    public static GenerationOptions Exactly(int tokens) => new() { MaxNewTokens = tokens, StopAtEos = false };
+
+    /// <summary>The released code's student sampling for on-policy distillation (temperature
+    /// 0.9, top-k 128 in the authors' KD script; paper supplement 5.1).</summary>
     public static GenerationOptions StudentSampling => new() { Greedy = false, Temperature = 0.9, TopK = 128 };
 
     public GenerationOptions Validate()

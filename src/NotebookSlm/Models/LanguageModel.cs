@@ -26,16 +26,25 @@ public sealed record Seq2SeqBatch(Tensor Source, Tensor SourceMask, Tensor Targe
     /// <summary>Right-pads token rows into ids (B, L) and a validity mask (B, L).</summary>
     public static (Tensor Ids, Tensor Mask) Pad(IReadOnlyList<int[]> rows, int padId, string what = "row")
     {
+        var (ids, lengths, len) = RightPad(rows, padId, what);
+        var mask = new bool[ids.Length];
+        for (int i = 0; i < rows.Count; i++) Array.Fill(mask, true, i * len, lengths[i]);
+        return (tensor(ids, [rows.Count, len]), tensor(mask, [rows.Count, len]));
+    }
+
+    /// <summary>Right-pads token rows on the host: ids (B * L, row-major), each row's length
+    /// and L. The tensors above and the ONNX Runtime loops' bound buffers are filled from it.</summary>
+    public static (long[] Ids, int[] Lengths, int Width) RightPad(IReadOnlyList<int[]> rows, int padId, string what = "row")
+    {
         if (rows.Count == 0) throw new ArgumentException($"no {what}s");
-        int len = rows.Max(r => r.Length);
         for (int i = 0; i < rows.Count; i++)
             if (rows[i].Length == 0) throw new ArgumentException($"{what} {i} is empty");
+        int len = rows.Max(r => r.Length);
         var ids = new long[rows.Count * len];
-        var mask = new bool[rows.Count * len];
         Array.Fill(ids, padId);
         for (int i = 0; i < rows.Count; i++)
-            for (int j = 0; j < rows[i].Length; j++) { ids[i * len + j] = rows[i][j]; mask[i * len + j] = true; }
-        return (tensor(ids, [rows.Count, len]), tensor(mask, [rows.Count, len]));
+            for (int j = 0; j < rows[i].Length; j++) ids[i * len + j] = rows[i][j];
+        return (ids, rows.Select(r => r.Length).ToArray(), len);
     }
 
     public void Dispose() { Source.Dispose(); SourceMask.Dispose(); Target.Dispose(); TargetMask.Dispose(); }

@@ -35,6 +35,9 @@ let exportStatic (m: ILanguageModel) (o: StaticExportOptions) =
 
 let configs = [ Presets.Micro.EncDec; Presets.Micro.DecoderOnly ]
 
+/// Forced tokens of one row as steps of the one decoding loop (one token a step).
+let steps (forced: int64 list) = [| for t in forced -> [| t |] |]
+
 [<Tests>]
 let tests =
     testSequenced <| testList "Static QDQ export (NPU-ready)" [
@@ -64,11 +67,11 @@ let tests =
                 for p in prompts do
                     let forced = [ 11L; 42L; 7L; 99L ]
                     let expected = torchLogits m p forced
-                    let actual = sm.ForcedLogits(p, forced)
+                    let actual = sm.ForcedLogits([| p |], steps forced)
                     for (step, (e, a)) in Seq.indexed (Seq.zip expected actual) do
                         Expect.isLessThan (maxDiff e a) 1e-4f $"{config.Name} prompt of {p.Length}, step {step}"
                     let t = m.Generate([| p |], GenerationOptions(MaxNewTokens = 10, StopAtEos = false)).Tokens[0]
-                    Expect.sequenceEqual (sm.Generate(p, 10).Tokens[0]) t $"{config.Name}: greedy tokens"
+                    Expect.sequenceEqual (sm.Generate([| p |], GenerationOptions.Exactly 10).Tokens[0]) t $"{config.Name}: greedy tokens"
         }
 
         test "calibration sees every quantization point, and A16W8 stays closer to fp32 than A8W8" {
@@ -83,8 +86,8 @@ let tests =
                     use q = new StaticOnnxModel(exportStatic m (staticOptions.With(mode, ranges)), OnnxRuntimeOptions(Threads = 1))
                     // Along the fp32 model's own greedy path: the distribution calibration saw.
                     [ for p in prompts do
-                        let path = fp32.Generate(p, 4).Tokens[0] |> Array.take 3 |> Array.map int64
-                        let r, a = fp32.ForcedLogits(p, path), q.ForcedLogits(p, path)
+                        let path = fp32.Generate([| p |], GenerationOptions.Exactly 4).Tokens[0] |> Array.take 3 |> Array.map int64 |> List.ofArray
+                        let r, a = fp32.ForcedLogits([| p |], steps path), q.ForcedLogits([| p |], steps path)
                         for (x, y) in Seq.zip r a -> maxDiff x y / (x |> Array.map abs |> Array.max) ] |> List.max
                 let e16, e8 = errorOf QdqMode.A16W8, errorOf QdqMode.A8W8
                 Expect.isLessThan e16 0.05f $"{config.Name}: A16W8 relative logit error"
@@ -97,8 +100,9 @@ let tests =
             expectError<ArgumentException> (fun () -> StaticExport.Save(m, tempDir (), staticOptions.With(QdqMode.A8W8, null)) |> ignore)
                 [ "A8W8"; "Ranges"; "Calibrate" ]
             use sm = new StaticOnnxModel(exportStatic m staticOptions, OnnxRuntimeOptions(Threads = 1))
-            expectError<ArgumentException> (fun () -> sm.Generate(Array.create 13 5, 2) |> ignore) [ "13 tokens"; "1 to 12" ]
-            expectError<ArgumentException> (fun () -> sm.Generate([| 5 |], 11) |> ignore) [ "10 new tokens" ]
+            expectError<ArgumentException> (fun () -> sm.Generate([| Array.create 13 5 |], GenerationOptions.Exactly 2) |> ignore) [ "13 tokens"; "1 to 12" ]
+            expectError<ArgumentException> (fun () -> sm.Generate([| [| 5 |] |], GenerationOptions.Exactly 11) |> ignore) [ "10 new tokens" ]
+            expectError<ArgumentException> (fun () -> sm.Generate([| [| 5 |]; [| 6 |] |], GenerationOptions.Exactly 2) |> ignore) [ "one prompt at a time"; "got 2" ]
             let dynamicDir = tempDir ()
             OnnxExport.Save(LanguageModel.Create(onnxDecOnly, 1L), dynamicDir) |> ignore
             expectError<InvalidDataException> (fun () -> new StaticOnnxModel(dynamicDir) |> ignore) [ "not a static export" ]

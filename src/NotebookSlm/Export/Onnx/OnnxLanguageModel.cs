@@ -1,9 +1,6 @@
-using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using NotebookSlm.Generation;
 using NotebookSlm.Models;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace NotebookSlm.Export.Onnx;
 
@@ -20,15 +17,15 @@ public sealed record OnnxRuntimeOptions
 }
 
 /// <summary>
-/// Generation with ONNX Runtime over the graphs <see cref="OnnxExport"/> writes: the same
-/// tokens, sampling and timings as <see cref="GenerateExtensions.Generate"/> on the TorchSharp
-/// model. Every buffer a step touches is allocated once per generation and bound once
+/// ONNX Runtime over the graphs <see cref="OnnxExport"/> writes, as an <see cref="IDecoder"/>:
+/// <see cref="Decoding.Generate"/> gives the same tokens, sampling and timings as on the
+/// TorchSharp model. Every buffer a step touches is allocated once per generation and bound once
 /// (IOBinding): the self-attention caches are bound as both past and present and updated in
 /// place, cross-attention K/V come from the encoder run and stay bound, and each step only
 /// rewrites the token ids and cache lengths in pinned arrays before <c>RunWithBinding</c>.
 /// Prompts are right-padded; per-row cache lengths (seqlens_k) keep rows apart.
 /// </summary>
-public sealed class OnnxLanguageModel : IDisposable
+public sealed class OnnxLanguageModel : IDecoder, IDisposable
 {
     static OnnxLanguageModel() => Runtime.NativeResolver.Register(typeof(InferenceSession).Assembly,
         "Microsoft.ML.OnnxRuntime", Runtime.TorchRuntime.Metadata("NotebookSlm.OnnxRuntimeVersion"));
@@ -73,89 +70,17 @@ public sealed class OnnxLanguageModel : IDisposable
         else decoder = new InferenceSession(Path.Combine(dir, OnnxExport.DecoderOnly), For(OnnxExport.DecoderOnly));
     }
 
-    /// <summary>Batched generation; the result matches the TorchSharp model's for the same options.</summary>
-    public GenerationResult Generate(IReadOnlyList<int[]> prompts, GenerationOptions options)
-    {
-        options.Validate();
-        if (prompts.Count == 0 || prompts.Any(p => p.Length == 0)) throw new ArgumentException("every prompt needs at least one token");
-        using var step = Config.IsEncoderDecoder ? (IStepper)new EncoderDecoderStepper(this, prompts, options.MaxNewTokens)
-                                                 : new DecoderOnlyStepper(this, prompts, options.MaxNewTokens);
-        int batch = prompts.Count;
-        var generator = options.Greedy ? null : new torch.Generator((ulong)options.Seed);
-        var rows = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
-        var finished = new bool[batch];
-        var next = new long[batch];
-
-        var clock = Stopwatch.StartNew();
-        Pick(step.Prefill(), options, generator, next);
-        double firstMs = clock.Elapsed.TotalMilliseconds;
-        clock.Restart();
-        int steps = 0;
-        while (true)
-        {
-            steps++;
-            for (int i = 0; i < batch; i++)
-            {
-                if (finished[i]) continue;
-                rows[i].Add((int)next[i]);
-                if (options.StopAtEos && next[i] == Config.EosId) finished[i] = true;
-            }
-            if (steps == options.MaxNewTokens || finished.All(f => f)) break;
-            for (int i = 0; i < batch; i++) if (finished[i]) next[i] = Config.EosId;
-            Pick(step.Step(next), options, generator, next);
-        }
-        return new GenerationResult(rows.Select(r => r.ToArray()).ToArray(), firstMs, clock.Elapsed.TotalMilliseconds, steps);
-    }
-
-    /// <summary>Logits (B * V each) of the first token and of each step fed the forced tokens:
-    /// what parity with the TorchSharp model is checked on.</summary>
-    public IReadOnlyList<float[]> ForcedLogits(IReadOnlyList<int[]> prompts, IReadOnlyList<long[]> forced)
-    {
-        using var step = Config.IsEncoderDecoder ? (IStepper)new EncoderDecoderStepper(this, prompts, forced.Count + 1)
-                                                 : new DecoderOnlyStepper(this, prompts, forced.Count + 1);
-        var result = new List<float[]> { step.Prefill().ToArray() };
-        foreach (var tokens in forced) result.Add(step.Step(tokens).ToArray());
-        return result;
-    }
-
-    /// <summary>Next tokens from logits (B, V): argmax in place for greedy decoding, else the
-    /// TorchSharp sampler (same generator, same draws as the TorchSharp model).</summary>
-    void Pick(ReadOnlySpan<float> logits, GenerationOptions o, torch.Generator? generator, long[] next)
-    {
-        int v = Config.VocabSize;
-        if (o.Greedy)
-        {
-            for (int b = 0; b < next.Length; b++) next[b] = Sampling.ArgMax(logits.Slice(b * v, v));
-            return;
-        }
-        using var scope = NewDisposeScope();
-        var picked = Sampling.Pick(tensor(logits.ToArray(), [next.Length, v]), o, generator);
-        picked.data<long>().CopyTo(next);
-    }
-
-    interface IStepper : IDisposable
-    {
-        ReadOnlySpan<float> Prefill();
-        ReadOnlySpan<float> Step(long[] tokens);
-    }
+    /// <summary>Starts one batch: the steppers below bind every buffer of the run once. The
+    /// exported graphs always decode against their caches, so <paramref name="useCache"/> has no effect.</summary>
+    public IDecoderRun Start(IReadOnlyList<int[]> prompts, int maxNewTokens, bool useCache) =>
+        Config.IsEncoderDecoder ? new EncoderDecoderStepper(this, prompts, maxNewTokens) : new DecoderOnlyStepper(this, prompts, maxNewTokens);
 
     /// <summary>Arrays pinned as OrtValues: writing the array updates the bound input.</summary>
     static OrtValue Pinned<TElem>(TElem[] data, params long[] shape) where TElem : unmanaged =>
         OrtValue.CreateTensorValueFromMemory(data, shape);
 
-    /// <summary>(B, L) right-padded ids and per-row lengths.</summary>
-    static (long[] Ids, int[] Lengths, int MaxLength) RightPad(IReadOnlyList<int[]> prompts, int pad)
-    {
-        int max = prompts.Max(p => p.Length);
-        var ids = new long[prompts.Count * max];
-        Array.Fill(ids, pad);
-        for (int b = 0; b < prompts.Count; b++)
-            for (int j = 0; j < prompts[b].Length; j++) ids[b * max + j] = prompts[b][j];
-        return (ids, prompts.Select(p => p.Length).ToArray(), max);
-    }
-
     /// <summary>Encodes once (cross K/V out of the encoder graph), then runs decoder steps.</summary>
-    sealed class EncoderDecoderStepper : IStepper
+    sealed class EncoderDecoderStepper : IDecoderRun
     {
         readonly OnnxLanguageModel m;
         readonly OrtIoBinding binding;
@@ -170,7 +95,7 @@ public sealed class OnnxLanguageModel : IDisposable
             this.m = m;
             var c = m.Config;
             int batch = prompts.Count;
-            var (ids, lengths, s) = RightPad(prompts, c.PadId);
+            var (ids, lengths, s) = Seq2SeqBatch.RightPad(prompts, c.PadId, "prompt");
             var mask = new long[ids.Length];
             for (int b = 0; b < batch; b++) for (int j = 0; j < lengths[b]; j++) mask[b * s + j] = 1;
             var idsValue = Own(Pinned(ids, batch, s));
@@ -239,7 +164,7 @@ public sealed class OnnxLanguageModel : IDisposable
     }
 
     /// <summary>Prefills the right-padded prompts into the cache, then decodes one token a row.</summary>
-    sealed class DecoderOnlyStepper : IStepper
+    sealed class DecoderOnlyStepper : IDecoderRun
     {
         readonly OnnxLanguageModel m;
         readonly OrtIoBinding binding;
@@ -255,7 +180,7 @@ public sealed class OnnxLanguageModel : IDisposable
             this.m = m;
             var c = m.Config;
             int batch = prompts.Count;
-            var (ids, lens, s) = RightPad(prompts, c.PadId);
+            var (ids, lens, s) = Seq2SeqBatch.RightPad(prompts, c.PadId, "prompt");
             lengths = lens;
             promptValue = Own(Pinned(ids, batch, s));
             tokens = new long[batch];

@@ -1,3 +1,4 @@
+using NotebookSlm.Generation;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using NotebookSlm.Models;
@@ -113,7 +114,7 @@ public static class StaticExport
         var dir = Path.Combine(workDir, "calibration");
         Save(model, dir, o with { Calibration = true, Quantization = QdqMode.None, Ranges = null });
         using var m = new StaticOnnxModel(dir, new OnnxRuntimeOptions { Threads = threads > 0 ? threads : Environment.ProcessorCount });
-        foreach (var p in prompts) m.Generate(p, Math.Min(newTokens, o.MaxNewTokens));
+        foreach (var p in prompts) m.Generate([p], GenerationOptions.Exactly(Math.Min(newTokens, o.MaxNewTokens)));
         return m.Ranges.ToDictionary();
     }
 

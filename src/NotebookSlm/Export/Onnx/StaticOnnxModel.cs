@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using NotebookSlm.Generation;
@@ -7,13 +6,13 @@ using NotebookSlm.Models;
 namespace NotebookSlm.Export.Onnx;
 
 /// <summary>
-/// Greedy generation over the static graphs of <see cref="StaticExport"/>, batch 1, the way an
+/// Decoding (an <see cref="IDecoder"/>) over the static graphs of <see cref="StaticExport"/>, batch 1, the way an
 /// NPU host runs them: the host owns the fixed-length caches and their validity mask, binds
 /// every buffer once (IOBinding over pinned arrays) and after each step copies the new keys and
 /// values into their slot. On graphs exported with <c>Calibration</c> it also records the range
 /// of every quantization point (<see cref="Ranges"/>).
 /// </summary>
-public sealed class StaticOnnxModel : IDisposable
+public sealed class StaticOnnxModel : IDecoder, IDisposable
 {
     static StaticOnnxModel() => Runtime.NativeResolver.Register(typeof(InferenceSession).Assembly,
         "Microsoft.ML.OnnxRuntime", Runtime.TorchRuntime.Metadata("NotebookSlm.OnnxRuntimeVersion"));
@@ -50,28 +49,13 @@ public sealed class StaticOnnxModel : IDisposable
         step = new InferenceSession(Path.Combine(dir, b), so);
     }
 
-    /// <summary>Greedy continuation of one prompt (EOS ignored), timed as <see cref="OnnxLanguageModel"/> times it.</summary>
-    public GenerationResult Generate(int[] prompt, int maxNewTokens)
+    /// <summary>Starts one prompt (the static graphs take batch 1) for up to
+    /// <see cref="MaxNewTokens"/> tokens; the graphs always decode against their caches.</summary>
+    public IDecoderRun Start(IReadOnlyList<int[]> prompts, int maxNewTokens, bool useCache)
     {
+        if (prompts.Count != 1) throw new ArgumentException($"a static export runs one prompt at a time (got {prompts.Count})");
         if (maxNewTokens > MaxNewTokens) throw new ArgumentException($"this export holds {MaxNewTokens} new tokens at most (asked for {maxNewTokens})");
-        using var s = new Stepper(this, prompt);
-        var tokens = new List<int>();
-        var clock = Stopwatch.StartNew();
-        long next = Sampling.ArgMax(s.First());
-        double firstMs = clock.Elapsed.TotalMilliseconds;
-        clock.Restart();
-        tokens.Add((int)next);
-        while (tokens.Count < maxNewTokens) tokens.Add((int)(next = Sampling.ArgMax(s.Next(next))));
-        return new GenerationResult([tokens.ToArray()], firstMs, clock.Elapsed.TotalMilliseconds, tokens.Count);
-    }
-
-    /// <summary>Logits of the first token and of each step fed the forced tokens.</summary>
-    public IReadOnlyList<float[]> ForcedLogits(int[] prompt, IReadOnlyList<long> forced)
-    {
-        using var s = new Stepper(this, prompt);
-        var result = new List<float[]> { s.First().ToArray() };
-        foreach (var t in forced) result.Add(s.Next(t).ToArray());
-        return result;
+        return new Stepper(this, prompts[0]);
     }
 
     void Record(OrtIoBinding binding, string[] names)
@@ -91,7 +75,7 @@ public sealed class StaticOnnxModel : IDisposable
     }
 
     /// <summary>One generation's buffers, bound once: the prompt pass, then one token a step.</summary>
-    sealed class Stepper : IDisposable
+    sealed class Stepper : IDecoderRun
     {
         readonly StaticOnnxModel m;
         readonly OrtIoBinding a, b;
@@ -181,7 +165,7 @@ public sealed class StaticOnnxModel : IDisposable
             return v;
         }
 
-        public ReadOnlySpan<float> First()
+        public ReadOnlySpan<float> Prefill()
         {
             m.first.RunWithBinding(m.run, a);
             m.Record(a, calibA);
@@ -196,8 +180,10 @@ public sealed class StaticOnnxModel : IDisposable
             return logits;
         }
 
+        public ReadOnlySpan<float> Step(long[] tokens) => Next(tokens[0]);
+
         /// <summary>Feeds one token; returns the logits of the next.</summary>
-        public ReadOnlySpan<float> Next(long t)
+        ReadOnlySpan<float> Next(long t)
         {
             var c = m.Config;
             int l = m.CacheLength, dh = c.HeadDim;
