@@ -3,6 +3,7 @@ using NotebookSlm.Accounting;
 using NotebookSlm.Export.Onnx;
 using NotebookSlm.Generation;
 using NotebookSlm.Models;
+using NotebookSlm.Reporting;
 using TorchSharp;
 
 namespace NotebookSlm.Benchmarks;
@@ -22,19 +23,6 @@ public sealed record LatencyOptions
     public OnnxWeights Weights { get; init; } = OnnxWeights.Fp32;
     /// <summary>Where exports are cached, one folder per preset and weight format.</summary>
     public string ExportRoot { get; init; } = Path.Combine("artifacts", "onnx");
-}
-
-/// <summary>Mean, median, p90, min and max of a sample.</summary>
-public sealed record Stats(
-    [property: JsonPropertyName("mean")] double Mean, [property: JsonPropertyName("median")] double Median,
-    [property: JsonPropertyName("p90")] double P90, [property: JsonPropertyName("min")] double Min, [property: JsonPropertyName("max")] double Max)
-{
-    public static Stats Of(IReadOnlyCollection<double> xs)
-    {
-        var s = xs.Order().ToArray();
-        double Q(double q) { double r = q * (s.Length - 1); int lo = (int)r, hi = Math.Min(lo + 1, s.Length - 1); return s[lo] + (r - lo) * (s[hi] - s[lo]); }
-        return new Stats(s.Average(), Q(0.5), Q(0.9), s[0], s[^1]);
-    }
 }
 
 /// <summary>Measured speed against what memory bandwidth (decode) and matmul throughput

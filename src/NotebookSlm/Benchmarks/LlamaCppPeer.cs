@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using NotebookSlm.Reporting;
 using NotebookSlm.Models;
 using NotebookSlm.Runtime;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using NotebookSlm.Reporting;
 using NotebookSlm.Export.Onnx;
 using NotebookSlm.Generation;
 using NotebookSlm.Models;

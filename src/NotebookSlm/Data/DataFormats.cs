@@ -5,34 +5,10 @@ using NotebookSlm.Reporting;
 
 namespace NotebookSlm.Data;
 
-/// <summary>Summary of a list of lengths. Median and p90 interpolate linearly between the
-/// two nearest ranks (numpy's default): the q-quantile of sorted x[0..n) is at rank q*(n-1).
-/// All NaN for an empty list.</summary>
-public sealed record LengthStats(double Min, double Mean, double Median, double P90, double Max)
-{
-    public static LengthStats Of(IEnumerable<int> values)
-    {
-        var v = values.ToArray();
-        if (v.Length == 0) return new(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
-        Array.Sort(v);
-        double sum = 0;
-        foreach (var x in v) sum += x;
-        return new(v[0], sum / v.Length, Quantile(v, 0.5), Quantile(v, 0.9), v[^1]);
-    }
-
-    /// <summary>Linear interpolation between closest ranks of a sorted array.</summary>
-    public static double Quantile(int[] sorted, double q)
-    {
-        double rank = q * (sorted.Length - 1);
-        int lo = (int)Math.Floor(rank), hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + (rank - lo) * (sorted[hi] - sorted[lo]);
-    }
-}
-
 /// <summary>Lengths of one text field over Count values: in characters (UTF-16 code units,
 /// which are characters for text in the Basic Multilingual Plane), in whitespace-separated
 /// words and, when a tokenizer was given, in tokens.</summary>
-public sealed record FieldStats(string Name, long Count, LengthStats Chars, LengthStats Words, LengthStats? Tokens);
+public sealed record FieldStats(string Name, long Count, Stats Chars, Stats Words, Stats? Tokens);
 
 /// <summary>A numeric column (IELTS band, FineWeb score): how many values are present and
 /// missing (NaN), and their range and mean over the present ones.</summary>
@@ -65,7 +41,7 @@ public sealed record DatasetStats(string Format, string Path, long Examples, IRe
         var table = new Table("field", "n", "unit", "min", "mean", "median", "p90", "max");
         foreach (var f in Fields)
         {
-            var units = new List<(string, LengthStats)> { ("chars", f.Chars), ("words", f.Words) };
+            var units = new List<(string, Stats)> { ("chars", f.Chars), ("words", f.Words) };
             if (f.Tokens is not null) units.Add(("tokens", f.Tokens));
             foreach (var (unit, s) in units)
                 table.Add(f.Name, f.Count.ToString(CultureInfo.InvariantCulture), unit,
@@ -173,7 +149,7 @@ public static class DataFormats
             default:
                 throw new ArgumentException($"unknown data format '{format}'; known formats: {string.Join(", ", Names)}", nameof(format));
         }
-        return new DatasetStats(format, path, examples, fields.Select(f => f.Stats()).ToList(), values) { Unanswerable = unanswerable };
+        return new DatasetStats(format, path, examples, fields.Select(f => f.Summary()).ToList(), values) { Unanswerable = unanswerable };
     }
 
     /// <summary>Count of present and missing (NaN) values, and min, mean, max of the present.</summary>
@@ -216,7 +192,7 @@ public static class DataFormats
             if (countTokens is not null) tokens.Add(countTokens(text));
         }
 
-        public FieldStats Stats() => new(name, chars.Count, LengthStats.Of(chars), LengthStats.Of(words),
-            countTokens is null ? null : LengthStats.Of(tokens));
+        public FieldStats Summary() => new(name, chars.Count, Stats.Of(chars), Stats.Of(words),
+            countTokens is null ? null : Stats.Of(tokens));
     }
 }

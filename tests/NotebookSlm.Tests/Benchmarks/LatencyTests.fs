@@ -4,6 +4,7 @@ open Expecto
 open NotebookSlm.Models
 open NotebookSlm.Accounting
 open NotebookSlm.Benchmarks
+open NotebookSlm.Reporting
 open NotebookSlm.Export.Onnx
 
 [<Tests>]

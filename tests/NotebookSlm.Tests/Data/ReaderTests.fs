@@ -420,7 +420,7 @@ let tests =
             let stats = DataFormats.Inspect("jsonl", fixture "pairs.jsonl", fun s -> s.Length % 5)
             Expect.equal stats.Examples 4L "examples"
             Expect.equal [ for f in stats.Fields -> f.Name, f.Count ] [ "source", 4L; "target", 4L ] "fields"
-            let check (l: LengthStats) (min, mean, median, p90, max) what =
+            let check (l: NotebookSlm.Reporting.Stats) (min, mean, median, p90, max) what =
                 near l.Min min $"{what} min"; near l.Mean mean $"{what} mean"; near l.Median median $"{what} median"
                 near l.P90 p90 $"{what} p90"; near l.Max max $"{what} max"
             let source, target = stats.Field "source", stats.Field "target"
