@@ -15,9 +15,11 @@
 //   peer         our ONNX Runtime loop against llama.cpp on the same weights (--profile smoke|full)
 //   gpu          every GPU measurement at once (Table 2 and Figure 1 on ONNX Runtime's CUDA provider),
 //                for a machine with an NVIDIA GPU, CUDA 13 and cuDNN 9
-//   readme       regenerate the README sections that are produced by code
+//   readme       regenerate the README sections that are produced by code (--check: report only;
+//                fails when a results file is missing or older than the code that produces it)
 //
-// A plain F# script rather than FAKE (DESIGN.md section 7): every target is a function.
+// A plain F# script rather than FAKE (FAKE 6.2 does not restore here without pins and a
+// hand-made execution context): every target is a function.
 
 open System
 open System.Diagnostics
@@ -55,7 +57,7 @@ let onPath (exe: string) =
 let setup () =
     run root [] "dotnet" [ "tool"; "restore" ]
     if not (onPath "chromium" || onPath "chromium-browser" || onPath "google-chrome") then
-        // Chromium renders Plotly charts to PNG, headless (DESIGN.md section 7).
+        // Chromium renders Plotly charts to PNG, headless (Lab.Charts.savePng).
         let apt arguments =
             let env = [ ("DEBIAN_FRONTEND", "noninteractive") ]
             if Environment.UserName = "root" then run root env "apt-get" arguments
@@ -143,161 +145,11 @@ let gpu () =
     for s in [ 128; 256; 512; 1024; 2048; 4096 ] do
         slmGpu [ "bench"; "latency"; "--backends"; "onnx-cuda"; "--input"; string s; "--examples"; "10"; "--out"; Path.Combine(results, $"gpu-figure1-input{s}.json") ]
 
-/// Replaces the text between `<!-- name:begin -->` and `<!-- name:end -->` in README.md.
-let replaceSection (name: string) (content: string) =
-    let path = Path.Combine(root, "README.md")
-    let text = File.ReadAllText path
-    let b, e = $"<!-- {name}:begin -->", $"<!-- {name}:end -->"
-    let i, j = text.IndexOf b, text.IndexOf e
-    if i < 0 || j < i then failwith $"README.md has no {b} ... {e} section"
-    File.WriteAllText(path, text[.. i + b.Length - 1] + "\n" + content.TrimEnd() + "\n" + text[j..])
-
-let capture (arguments: string list) =
-    let psi = ProcessStartInfo("dotnet", Path.Combine(root, "src/NotebookSlm.Cli/bin/Release/net10.0/slm.dll") :: arguments,
-                               RedirectStandardOutput = true, WorkingDirectory = root)
-    use p = Process.Start psi
-    let out = p.StandardOutput.ReadToEnd()
-    p.WaitForExit()
-    if p.ExitCode <> 0 then failwith $"slm {arguments} failed"
-    out
-
-/// "Measured by `command` at commit abc, profile full, on CPU (n cores)": the stamp of a results file.
-let stampOf (doc: Text.Json.JsonElement) (command: string) =
-    let run = doc.GetProperty "run"
-    let machine = run.GetProperty "machine"
-    $"""Measured by `{command}` at commit `{run.GetProperty("commit").GetString().[..9]}`, profile `{run.GetProperty("profile").GetString()}`, """
-    + $"""on {machine.GetProperty("cpu").GetString()} ({machine.GetProperty("cores").GetInt32()} cores), {run.GetProperty("utc").GetString()}."""
-
-let readResults (name: string) =
-    let path = Path.Combine(root, "experiments", "results", name + ".json")
-    if File.Exists path then Some(Text.Json.JsonDocument.Parse(File.ReadAllText path).RootElement) else None
-
+/// The README's generated sections, rendered by NotebookSlm.Lab from experiments/results
+/// (experiments/readme.fsx); `--check` reports without writing. Fails on missing or stale results.
 let readme () =
     build ()
-    replaceSection "presets" (capture [ "presets"; "--markdown" ])
-    match readResults "bench-generate" with
-    | Some doc ->
-        let threads = doc.GetProperty("run").GetProperty("torch_threads").GetInt32()
-        replaceSection "bench-generate" (doc.GetProperty("markdown").GetString() + "\n" + stampOf doc "dotnet fsi build.fsx bench" + $" {threads} torch threads, fp32.")
-    | None -> ()
-    match readResults "data" with
-    | Some doc ->
-        let r = doc.GetProperty "results"
-        // One row per package: which corpora read it, under what licence.
-        let packages = Collections.Generic.SortedDictionary<string, string * string * Collections.Generic.SortedSet<string>>(StringComparer.Ordinal)
-        for c in r.GetProperty("corpora").EnumerateArray() do
-            for s in c.GetProperty("sources").EnumerateArray() do
-                let key = s.GetProperty("package").GetString()
-                if not (packages.ContainsKey key) then
-                    packages[key] <- (s.GetProperty("version").GetString(), s.GetProperty("licence").GetString(), Collections.Generic.SortedSet<string>())
-                let _, _, users = packages[key]
-                users.Add(c.GetProperty("name").GetString()) |> ignore
-        let rows = [ for KeyValue(p, (v, l, users)) in packages -> $"""| `{p}` | {v} | {l} | {String.Join(", ", users)} |""" ]
-        let buildTimes =
-            [ for c in r.GetProperty("corpora").EnumerateArray() -> $"""{c.GetProperty("name").GetString()} {c.GetProperty("build_seconds").GetDouble():F0} s""" ]
-        let tokenizer = r.GetProperty "tokenizer"
-        let lines =
-            [ r.GetProperty("markdown").GetString().TrimEnd()
-              ""
-              $"""Build times (recipes only, packages already installed): {String.Join(", ", buildTimes)}; """
-              + $"""the {tokenizer.GetProperty("vocab").GetInt32()}-piece tokenizer trained in {tokenizer.GetProperty("train_seconds").GetDouble():F0} s. """
-              + stampOf doc "dotnet fsi build.fsx data --profile full"
-              ""
-              "| package | version | licence | read by |"
-              "|---|---|---|---|" ] @ rows
-        replaceSection "data" (String.Join("\n", lines))
-    | None -> ()
-    match readResults "efficiency" with
-    | Some doc ->
-        let r = doc.GetProperty "results"
-        let num (e: Text.Json.JsonElement) (path: string list) = (path |> List.fold (fun (x: Text.Json.JsonElement) p -> x.GetProperty p) e).GetDouble()
-        let text (e: Text.Json.JsonElement) (k: string) = e.GetProperty(k).GetString()
-        let rows = [ for x in r.GetProperty("table2").EnumerateArray() -> x ]
-        let table =
-            [ "| model | backend | weights | first token ms (mean / median / p90) | decode tok/s (mean / median / p90) | of bandwidth ceiling |"
-              "|---|---|---|---:|---:|---:|" ]
-            @ [ for x in rows ->
-                  sprintf "| %s | %s | %s | %.0f / %.0f / %.0f | %.1f / %.1f / %.1f | %.0f%% |" (text x "preset") (text x "backend") (text x "weights")
-                      (num x [ "first_token_ms"; "mean" ]) (num x [ "first_token_ms"; "median" ]) (num x [ "first_token_ms"; "p90" ])
-                      (num x [ "decode_tokens_per_s"; "mean" ]) (num x [ "decode_tokens_per_s"; "median" ]) (num x [ "decode_tokens_per_s"; "p90" ])
-                      (100.0 * num x [ "roofline"; "fraction_of_ceiling" ]) ]
-        let ratio backend weights =
-            let pick arch = rows |> List.find (fun x -> text x "architecture" = arch && text x "backend" = backend && text x "weights" = weights)
-            let e, d = pick "EncoderDecoder", pick "DecoderOnly"
-            sprintf "| %s %s | %.2fx | %.0f%% | %.2fx | %.0f%% |" backend weights
-                (num e [ "decode_tokens_per_s"; "mean" ] / num d [ "decode_tokens_per_s"; "mean" ])
-                (100.0 * (1.0 - num e [ "first_token_ms"; "mean" ] / num d [ "first_token_ms"; "mean" ]))
-                (num d [ "roofline"; "bytes_per_token" ] / num e [ "roofline"; "bytes_per_token" ])
-                (100.0 * (1.0 - num e [ "roofline"; "first_token_gflop" ] / num d [ "roofline"; "first_token_gflop" ]))
-        let ratios =
-            [ ""; "| encoder-decoder against decoder-only | throughput ratio | first-token reduction | predicted by bytes per token | fewer first-token FLOPs |"
-              "|---|---:|---:|---:|---:|" ]
-            @ [ for (b, w) in [ "OnnxCpu", "fp32"; "OnnxCpu", "int4"; "TorchSharp", "fp32" ] -> ratio b w ]
-            @ [ "| paper, CPU (Snapdragon X Elite) | 3.8x | 29% | | |" ]
-        let a = r.GetProperty "analytic"
-        let claims =
-            [ ""; "| claim (330M, analytic) | ours | paper |"; "|---|---:|---:|"
-              sprintf "| inference memory saving, input 4096, batch 32, 256 tokens, fp32 | %.0f%% | 11-16%% |" (100.0 * num a [ "memory_fp32"; "saving" ])
-              sprintf "| FLOPs to generate 256 tokens after 4096 input tokens, enc-dec / dec-only | %.0f%% | 78%% |" (100.0 * num a [ "generation_flops_share_4096_256" ])
-              sprintf "| training FLOPs, 1024-token inputs, 256-token outputs, enc-dec / dec-only | %.0f%% | 42%% |" (100.0 * num a [ "training_flops_share_1024_256" ])
-              sprintf "| training FLOPs gap, 4096-token inputs | %.1fx | 3.2x |" (num a [ "training_flops_gap_4096_256" ]) ]
-        let machine = r.GetProperty "machine"
-        let peaks = r.GetProperty "memory_summary"
-        let memory =
-            [ ""; "| measured peak memory (ONNX Runtime fp32) | batch | input | output | peak MiB | before generation MiB | analytic MiB (weights, caches, encoder states) |"
-              "|---|---:|---:|---:|---:|---:|---:|" ]
-            // The study writes the pair's peaks in its order: encoder-decoder, then decoder-only.
-            @ [ for m, analytic in Seq.zip (r.GetProperty("memory").EnumerateArray()) [ "encoder_decoder_analytic_mib"; "decoder_only_analytic_mib" ] ->
-                  sprintf "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |" (text m "preset") (num m [ "batch" ]) (num m [ "input_tokens" ]) (num m [ "output_tokens" ])
-                      (num m [ "peak_mib" ]) (num m [ "baseline_mib" ]) (num peaks [ analytic ]) ]
-            @ [ ""; sprintf "Measured at batch %.0f: the encoder-decoder peaks %.0f%% lower than the decoder-only (%.0f%% lower counting only what generation adds to the loaded process); the paper: 11-16%% at batch 32. Tried: %s."
-                      (num peaks [ "batch" ]) (100.0 * num peaks [ "saving" ]) (100.0 * num peaks [ "saving_above_baseline" ])
-                      (String.Join("; ", [ for t in peaks.GetProperty("tried").EnumerateArray() -> t.GetString() ])) ]
-        let protocol = r.GetProperty "protocol"
-        let stamp =
-            [ ""; sprintf "Table 2 rows are means over %.0f examples for ONNX Runtime and %.0f for TorchSharp (the paper: %.0f); each row's bandwidth ceiling comes from a probe run right before it (read bandwidth %s GB/s)."
-                      (num protocol [ "table2_examples" ]) (num protocol [ "table2_torchsharp_examples" ]) (num protocol [ "paper_examples" ])
-                      (String.Join(", ", [ for p in r.GetProperty("table2_probes").EnumerateArray() -> sprintf "%.1f" (p.GetProperty("read_gb_per_s").GetDouble()) ]))
-              ""; stampOf doc "dotnet fsi build.fsx efficiency --profile full"
-              + sprintf " Machine ceilings: read bandwidth %.1f GB/s (best at %.0f read streams per thread), matmul %.0f GFLOP/s, %.0f threads."
-                    (num machine [ "read_gb_per_s" ]) (num machine [ "read_streams" ]) (num machine [ "matmul_gflops" ]) (num machine [ "threads" ]) ]
-        replaceSection "efficiency" (String.Join("\n", table @ ratios @ claims @ memory @ stamp))
-    | None -> ()
-    match readResults "npu" with
-    | Some doc ->
-        let num (e: Text.Json.JsonElement) (k: string) = e.GetProperty(k).GetDouble()
-        let studies = [ for s in doc.GetProperty("results").GetProperty("studies").EnumerateArray() -> s ]
-        let first = studies.Head
-        let rows =
-            [ "| model | quantization | weights MiB | top-1 agreement (forced) | greedy token agreement | mean relative logit error | CPU first token ms | CPU decode tok/s |"
-              "|---|---|---:|---:|---:|---:|---:|---:|" ]
-            @ [ for s in studies do
-                  for v in s.GetProperty("variants").EnumerateArray() ->
-                      sprintf "| %s | %s | %.0f | %.1f%% | %.1f%% | %.4f | %.0f | %.1f |" (s.GetProperty("preset").GetString()) (v.GetProperty("quantization").GetString())
-                          (num v "weight_bytes" / 1048576.0) (100.0 * num v "top1_agreement_forced") (100.0 * num v "greedy_token_agreement")
-                          (num v "mean_relative_logit_error") (v.GetProperty("first_token_ms").GetProperty("mean").GetDouble())
-                          (v.GetProperty("decode_tokens_per_s").GetProperty("mean").GetDouble()) ]
-        let stamp =
-            [ ""; sprintf "Prompts of %.0f tokens (%.0f calibration, %.0f evaluation; %.0f quantization points in %s), %.0f output tokens timed; random weights. "
-                      (num first "prompt_length") (num first "calibration_prompts") (num first "evaluation_prompts") (num first "quantization_points")
-                      (first.GetProperty("preset").GetString()) (num first "output_tokens")
-                  + stampOf doc "dotnet fsi build.fsx npu --profile full" ]
-        replaceSection "npu" (String.Join("\n", rows @ stamp))
-    | None -> ()
-    match readResults "peer" with
-    | Some doc ->
-        let r = doc.GetProperty "results"
-        let peer = r.GetProperty "peer"
-        let lines =
-            [ r.GetProperty("markdown").GetString().TrimEnd()
-              ""
-              sprintf "The bar (our fp32 decoder-only decode at least %.1fx llama.cpp's f32): %.2fx, %s. %s. "
-                  (peer.GetProperty("bar").GetDouble()) (peer.GetProperty("bar_decode_ratio").GetDouble())
-                  (if peer.GetProperty("bar_met").GetBoolean() then "met" else "NOT met") (r.GetProperty("note").GetString())
-              + stampOf doc "dotnet fsi build.fsx peer --profile full" ]
-        replaceSection "peer" (String.Join("\n", lines))
-    | None -> ()
-    printfn "README.md sections regenerated"
+    run root [ ("NOTEBOOKSLM_ROOT", root) ] "dotnet" ([ "fsi"; Path.Combine(root, "experiments", "readme.fsx") ] @ (if flag "--check" then [ "--check" ] else []))
 
 match args with
 | "setup" :: _ -> setup ()

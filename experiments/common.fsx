@@ -5,7 +5,7 @@
 // Directory.Packages.props and are never restated here.
 
 // Plotly.NET 6 is compiled against FSharp.Core 10.1; F# Interactive and the notebook kernel
-// ship 10.0. Resolve the request to the FSharp.Core already loaded (DESIGN.md section 7).
+// ship 10.0. Resolve the request to the FSharp.Core already loaded (docs/architecture.md, "Lab").
 // This must run before any code that touches Plotly.NET or NotebookSlm.Lab is compiled,
 // which is why it sits first in this file.
 System.Runtime.Loader.AssemblyLoadContext.Default.add_Resolving(fun _ name ->

@@ -51,23 +51,18 @@ let measure (m: Manifest) (t: ITokenizer) =
     pairs |> Seq.fold (fun acc (s, t') -> { Examples = acc.Examples + 1L; Source = acc.Source + count s; Target = acc.Target + count t' })
                       { Examples = 0L; Source = 0.0; Target = 0.0 }
 
-let table = Table("corpus", "format", "train", "val", "test", "train tokens (Phi-3.5)", "mean in / out (Phi-3.5)", $"train tokens ({local.Name})", "labels")
 let rows =
     [ for m in manifests ->
         let p, l = measure m phi, measure m local
-        let total (f: Fields) = f.Source + f.Target
-        table.Add(m.Name, m.Format, m.Examples "train", m.Examples "val", m.Examples "test", $"{total p / 1e6:F2}M",
-                  (if m.Format = "documents" then $"{p.Source / float p.Examples:F0} / -" else $"{p.Source / float p.Examples:F0} / {p.Target / float p.Examples:F0}"),
-                  $"{total l / 1e6:F2}M", System.String.Join("; ", m.Labels)) |> ignore
         {| name = m.Name; format = m.Format; recipe_version = m.RecipeVersion; seed = m.Seed
            train = m.Examples "train"; validation = m.Examples "val"; test = m.Examples "test"
            phi_tokens = {| source = p.Source; target = p.Target |}; local_tokens = {| source = l.Source; target = l.Target |}
            build_seconds = m.BuildSeconds; sources = m.Sources; removed = m.Removed; labels = m.Labels |} ]
 
-printfn "\n%s" (table.ToText())
-let results =
-    Results.write "data"
-        {| scale = scale; root = Path.GetRelativePath(Paths.root.Value, root); build_seconds = buildSeconds
-           tokenizer = {| path = Path.GetRelativePath(Paths.root.Value, tokenizerPath); vocab = local.VocabSize; train_seconds = tokenizerSeconds |}
-           corpora = rows; markdown = table.ToMarkdown() |}
-printfn "wrote %s" results
+let path =
+    Results.write "data" System.Environment.ProcessorCount
+        {| scale = scale; root = Path.GetRelativePath(Paths.root.Value, root); vocab = vocab |}
+        {| build_seconds = buildSeconds
+           tokenizer = {| name = local.Name; path = Path.GetRelativePath(Paths.root.Value, tokenizerPath); vocab = local.VocabSize; train_seconds = tokenizerSeconds |}
+           corpora = rows |}
+printfn "%s\nwrote %s" (Report.text (Render.Data.blocks (Results.read "data"))) path

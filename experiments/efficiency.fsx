@@ -14,14 +14,6 @@
 #load "common.fsx"
 
 open NotebookSlm.Lab
-open NotebookSlm.Reporting
 
 let path = Efficiency.run ()
-let doc = (Efficiency.load ()).Value
-let table = Table("preset", "backend", "weights", "first token ms", "decode tok/s", "of bandwidth ceiling")
-for r in doc.GetProperty("results").GetProperty("table2").EnumerateArray() do
-    table.Add(r.GetProperty("preset").GetString(), r.GetProperty("backend").GetString(), r.GetProperty("weights").GetString(),
-              $"""{r.GetProperty("first_token_ms").GetProperty("mean").GetDouble():F0}""",
-              $"""{r.GetProperty("decode_tokens_per_s").GetProperty("mean").GetDouble():F1}""",
-              $"""{100.0 * r.GetProperty("roofline").GetProperty("fraction_of_ceiling").GetDouble():F0} %%""") |> ignore
-printfn "%s\nwrote %s" (table.ToText()) path
+printfn "%s\nwrote %s" (Report.text (Render.Efficiency.blocks (Results.read "efficiency"))) path

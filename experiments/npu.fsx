@@ -15,18 +15,6 @@
 #load "common.fsx"
 
 open NotebookSlm.Lab
-open NotebookSlm.Reporting
 
 let path = Npu.run ()
-let doc = (Npu.load ()).Value
-let table = Table("preset", "quantization", "MiB", "top-1 (forced)", "greedy agreement", "rel. logit error", "first token ms", "decode tok/s")
-for s in doc.GetProperty("results").GetProperty("studies").EnumerateArray() do
-    for v in s.GetProperty("variants").EnumerateArray() do
-        table.Add(s.GetProperty("preset").GetString(), v.GetProperty("quantization").GetString(),
-                  $"""{v.GetProperty("weight_bytes").GetDouble() / 1048576.0:F0}""",
-                  $"""{100.0 * v.GetProperty("top1_agreement_forced").GetDouble():F1} %%""",
-                  $"""{100.0 * v.GetProperty("greedy_token_agreement").GetDouble():F1} %%""",
-                  $"""{v.GetProperty("mean_relative_logit_error").GetDouble():F4}""",
-                  $"""{v.GetProperty("first_token_ms").GetProperty("mean").GetDouble():F0}""",
-                  $"""{v.GetProperty("decode_tokens_per_s").GetProperty("mean").GetDouble():F1}""") |> ignore
-printfn "%s\nwrote %s" (table.ToText()) path
+printfn "%s\nwrote %s" (Report.text (Render.Npu.blocks (Results.read "npu"))) path

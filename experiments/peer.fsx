@@ -39,10 +39,5 @@ let options =
 let machine = MachineProbe.Measure threads
 let result = PeerBench.Run(decoderOnly, encoderDecoder, options, machine, Action<string>(eprintfn "%s"))
 let load = try IO.File.ReadAllText("/proc/loadavg").Split(' ')[0] with _ -> "unknown"
-let path =
-    Results.write "peer"
-        {| peer = result; machine = machine
-           note = $"{threads} threads on a {Environment.ProcessorCount}-core machine (1-minute load average {load} at the end); "
-                  + $"numbers are means over {examples} examples after 1 warm-up"
-           markdown = PeerBench.RowsTable(result).ToMarkdown() + "\n" + PeerBench.RatiosTable(result).ToMarkdown() |}
-printfn "%s%s%s\nwrote %s" (PeerBench.RowsTable(result).ToText()) (PeerBench.RatiosTable(result).ToText()) (PeerBench.Summary result) path
+let path = Results.write "peer" threads options {| peer = result; machine = machine; load_average = load |}
+printfn "%s\nwrote %s" (Report.text (Render.Peer.blocks (Results.read "peer"))) path

@@ -35,12 +35,16 @@ printfn "\n%s\nlocal tokenizer: %s (%d pieces)" (dataTable.ToText()) tokenizer.P
 
 // ---- 1. the 330M study, analytically ----
 let study = [ Presets.Paper330M.EncDec1_3; Presets.Paper330M.EncDec1_2; Presets.Paper330M.EncDec2_3; Presets.Paper330M.DecoderOnly ]
+let costs =
+    [ for c in study ->
+        let m = CostModel c
+        {| preset = c.Name; encoder_layers = c.EncoderLayers; decoder_layers = c.DecoderLayers; parameters = (ParameterCounts.Of c).Total
+           first_token_gflop_512 = m.FirstTokenFlops 512 / 1e9; later_token_gflop = m.DecodeTokenFlops(512, 1) / 1e9
+           bytes_per_token_bf16 = m.BytesPerDecodedToken(512, 1, 2) |} ]
 let analytic = Table("preset", "enc/dec", "parameters", "first-token GFLOP (512 in)", "GFLOP per later token", "MiB read per token (bf16)")
-for c in study do
-    let m = CostModel c
-    analytic.Add(c.Name, $"{c.EncoderLayers}/{c.DecoderLayers}", $"{float (ParameterCounts.Of c).Total / 1e6:F1}M",
-                 $"{m.FirstTokenFlops 512 / 1e9:F1}", $"{m.DecodeTokenFlops(512, 1) / 1e9:F3}",
-                 $"{m.BytesPerDecodedToken(512, 1, 2) / 1048576.0:F0}") |> ignore
+for c in costs do
+    analytic.Add(c.preset, $"{c.encoder_layers}/{c.decoder_layers}", Table.Count c.parameters, $"{c.first_token_gflop_512:F1}",
+                 $"{c.later_token_gflop:F3}", $"{c.bytes_per_token_bf16 / 1048576.0:F0}") |> ignore
 printfn "\n%s" (analytic.ToText())
 
 // ---- 2. tiny models, timed ----
@@ -67,7 +71,12 @@ let figure =
     |> Chart.withTitle $"Tiny models, input {input}, {newTokens} new tokens ({profile.Name})"
 let png = Charts.save "quickstart-decode" figure
 
-let results = Results.write "quickstart" {| corpora = dataTable.Rows; tokenizer = tokenizer; analytic = analytic.Rows; timings = timings |}
+let results =
+    Results.write "quickstart" (TorchSharp.torch.get_num_threads ())
+        {| input_tokens = input; new_tokens = newTokens; repeats = repeats; scale = dataOptions.Scale |}
+        {| corpora = [ for m in corpora -> {| name = m.Name; format = m.Format; train = m.Examples "train"; validation = m.Examples "val"
+                                               test = m.Examples "test"; labels = m.Labels |} ]
+           tokenizer = {| path = tokenizer.Path; vocab = tokenizer.VocabSize |}; analytic = costs; timings = timings |}
 let summary = Path.Combine(Path.GetDirectoryName results, "quickstart.md")
 File.WriteAllText(summary,
     $"# Quickstart ({profile.Name})\n\n{Stamp.text ()}\n\n## Data\n\n{dataTable.ToMarkdown()}\nLocal tokenizer: {tokenizer.VocabSize} pieces.\n\n"

@@ -9,20 +9,6 @@ open NotebookSlm.Benchmarks
 open NotebookSlm.Export.Onnx
 open NotebookSlm.Models
 
-/// The paper's efficiency numbers (sections 3.1, 3.3, 3.4), to print beside ours.
-module Paper =
-    /// Table 2: (platform, model, first-token ms, throughput tok/s); 330M, input 512, output 128.
-    let table2 =
-        [ "GPU", "decoder-only", 149.0, 9.7; "GPU", "encoder-decoder 2/3-1/3", 86.0, 37.4
-          "CPU", "decoder-only", 2242.0, 4.0; "CPU", "encoder-decoder 2/3-1/3", 1591.0, 15.3
-          "NPU", "decoder-only", 358.0, 26.5; "NPU", "encoder-decoder 2/3-1/3", 189.0, 123.8 ]
-    /// CPU: 3.8x decode throughput, 29% lower first-token latency.
-    let cpuThroughputRatio, cpuFirstTokenReduction = 3.8, 0.29
-    /// 11-16% less inference memory at input 4096, batch 32.
-    let memorySavingLow, memorySavingHigh = 0.11, 0.16
-    /// 78% of the FLOPs to generate 256 tokens; 42% of training FLOPs at 1024-token inputs; 3.2x at 4096.
-    let generationFlopsShare, trainingFlopsShare1024, trainingFlopsGap4096 = 0.78, 0.42, 3.2
-
 /// One point of Figure 1: time against input length.
 type ScalingPoint = { Preset: string; Architecture: string; InputTokens: int; FirstTokenMs: float; DecodeTokensPerSecond: float; TotalMs: float; PredictedTotalMs: float }
 
@@ -90,9 +76,7 @@ module Efficiency =
         {| memory_fp32 = memory 4; memory_bf16 = memory 2
            generation_flops_share_4096_256 = e.GenerationFlops(4096, 256) / d.GenerationFlops(4096, 256)
            training_flops_share_1024_256 = e.TrainingStepFlops(1024, 256) / d.TrainingStepFlops(1024, 256)
-           training_flops_gap_4096_256 = d.TrainingStepFlops(4096, 256) / e.TrainingStepFlops(4096, 256)
-           paper = {| memory_saving = [ Paper.memorySavingLow; Paper.memorySavingHigh ]; generation_flops_share = Paper.generationFlopsShare
-                      training_flops_share_1024 = Paper.trainingFlopsShare1024; training_flops_gap_4096 = Paper.trainingFlopsGap4096 |} |}
+           training_flops_gap_4096_256 = d.TrainingStepFlops(4096, 256) / e.TrainingStepFlops(4096, 256) |}
 
     /// Peak memory measured in a separate `slm bench memory` process per configuration, both
     /// models at the same batch: the paper's 32 first, then halves until both fit. Batch 32 at
@@ -155,12 +139,10 @@ module Efficiency =
         let table = rows |> List.map fst
         let points = scaling machine
         let peaks, peakSummary = memory ()
-        Results.write "efficiency" {| machine = machine; table2 = table; table2_probes = (rows |> List.map snd); figure1 = points
-                                      memory = peaks; memory_summary = peakSummary; analytic = analytic ()
-                                      protocol = {| table2_examples = Profile.pick 3 fullExamples; table2_torchsharp_examples = Profile.pick 3 fullTorchExamples; paper_examples = 100
-                                                    memory_batches_tried = memoryBatches |} |}
-
-    /// The results of this profile, if the experiment has run.
-    let load () =
-        let path = Path.Combine(Paths.resultsDir (), "efficiency.json")
-        if File.Exists path then Some(JsonDocument.Parse(File.ReadAllText path).RootElement) else None
+        let encdec, deconly = pair ()
+        Results.write "efficiency" machine.Threads
+            {| pair = [ encdec.Name; deconly.Name ]
+               table2_examples = Profile.pick 3 fullExamples; table2_torchsharp_examples = Profile.pick 3 fullTorchExamples
+               memory_batches_tried = memoryBatches |}
+            {| machine = machine; table2 = table; table2_probes = (rows |> List.map snd); figure1 = points
+               memory = peaks; memory_summary = peakSummary; analytic = analytic () |}

@@ -3,8 +3,6 @@ namespace NotebookSlm.Lab
 open System
 open System.Diagnostics
 open System.IO
-open System.Text.Json
-open System.Text.Json.Nodes
 open Plotly.NET
 open NotebookSlm.Reporting
 
@@ -31,13 +29,15 @@ module Profile =
     let pick (smoke: 'T) (full: 'T) = match current () with Smoke -> smoke | Full -> full
 
 module Stamp =
-    /// "commit abc1234567, profile full, <machine>, <utc>": shown at the top of every notebook
-    /// and results summary, so each number names the code and the machine that made it.
-    let text () =
-        let r = RunInfo.Capture((Profile.current ()).Name)
+    /// "commit abc1234567, profile full, <machine>, <utc>": a run stamp in one line.
+    let ofRun (r: RunInfo) =
         let commit = if r.Commit.Length > 10 then r.Commit[..9] else r.Commit
         let dirty = if r.Dirty then " (with uncommitted changes)" else ""
         $"commit {commit}{dirty}, profile {r.Profile}, {r.Machine}, {r.Utc}"
+
+    /// The stamp of this session: shown at the top of every notebook, so that each number
+    /// names the code and the machine that made it.
+    let text () = ofRun (RunInfo.Capture((Profile.current ()).Name, Environment.ProcessorCount))
 
 module Paths =
     /// The repository root: $NOTEBOOKSLM_ROOT, else the nearest folder above the current one
@@ -73,23 +73,19 @@ module Paths =
     let artifacts (name: string) = ensure (Path.Combine(root.Value, "artifacts", name))
 
 module Results =
-    let private options = JsonSerializerOptions(WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower)
+    /// experiments/results/STUDY.json (full) or artifacts/smoke/results/STUDY.json (smoke).
+    let path (study: string) = Path.Combine(Paths.resultsDir (), study + ".json")
 
-    /// Writes experiments/results/NAME.json (full) or artifacts/smoke/results/NAME.json (smoke):
-    /// the payload under "results", the run stamp (commit, profile, machine) under "run".
-    let write (name: string) (payload: obj) =
-        let path = Path.Combine(Paths.resultsDir (), name + ".json")
-        let doc = JsonObject()
-        doc["run"] <- JsonSerializer.SerializeToNode(RunInfo.Capture((Profile.current ()).Name), options)
-        doc["results"] <- JsonSerializer.SerializeToNode(payload, options)
-        NotebookSlm.Checkpoints.AtomicFile.WriteText(path, doc.ToJsonString(options))
-        path
+    /// Writes this profile's results file of a study in the one schema (ResultsFile): the run
+    /// stamp with the threads the study ran with, its parameters and its results; returns the path.
+    let write (study: string) (threads: int) (parameters: obj) (results: obj) =
+        ResultsFile.Write(path study, study, RunInfo.Capture((Profile.current ()).Name, threads), parameters, results)
 
-    /// Reads a results file of the current profile as JSON.
-    let read (name: string) =
-        let path = Path.Combine(Paths.resultsDir (), name + ".json")
-        if not (File.Exists path) then failwith $"{path} does not exist: run the experiment that writes '{name}' first"
-        JsonNode.Parse(File.ReadAllText path)
+    /// Reads this profile's results file of a study.
+    let read (study: string) = ResultsFile.Read(path study)
+
+    /// The results of this profile, if the study has run.
+    let tryRead (study: string) = if File.Exists(path study) then Some(read study) else None
 
 module Charts =
     let private chromiumCandidates = [ "chromium"; "chromium-browser"; "google-chrome"; "google-chrome-stable" ]

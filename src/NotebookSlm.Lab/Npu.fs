@@ -1,7 +1,6 @@
 namespace NotebookSlm.Lab
 
 open System.IO
-open System.Text.Json
 open NotebookSlm.Benchmarks
 open NotebookSlm.Data.Corpora
 open NotebookSlm.Data.Readers
@@ -50,10 +49,8 @@ module Npu =
         log $"NPU study: {calibration.Length} calibration and {evaluation.Length} evaluation prompts of up to {o.PromptLength} tokens"
         let encdec, deconly = pair ()
         let studies = [ for c in [ encdec; deconly ] -> NpuReadiness.Run(c, calibration, evaluation, o, System.Action<string>(log)) ]
-        Results.write "npu" {| studies = studies; inputs = "sum-local documents (man page DESCRIPTION sections), Phi-3.5 tokenizer; calibration from train, evaluation from test/val"
-                               weights = "random (seeded): no trained checkpoint exists yet" |}
-
-    /// The results of this profile, if the study has run.
-    let load () =
-        let path = Path.Combine(Paths.resultsDir (), "npu.json")
-        if File.Exists path then Some(JsonDocument.Parse(File.ReadAllText path).RootElement) else None
+        Results.write "npu" o.Threads
+            {| options = o
+               inputs = "sum-local documents (man page DESCRIPTION sections), Phi-3.5 tokenizer; calibration from train, evaluation from test/val"
+               weights = "random (seeded): no trained checkpoint exists yet" |}
+            {| studies = studies |}

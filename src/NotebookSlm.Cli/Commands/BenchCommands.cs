@@ -40,12 +40,12 @@ static class BenchCommands
             foreach (var name in r.GetValue(presets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 results.Add(GenerationBench.Run(Models.Presets.Get(name), r.GetValue(input), r.GetValue(newTokens), r.GetValue(batch),
                     r.GetValue(repeats), log: Console.Error.WriteLine));
-            var table = Table(results);
-            Console.Write(table.ToText());
+            Console.Write(GenerationBench.Table(results).ToText());
             if (r.GetValue(output) is { } path)
             {
-                var doc = new { run = RunInfo.Capture(r.GetValue(profile)!), results, markdown = table.ToMarkdown() };
-                AtomicFile.WriteText(path, JsonSerializer.Serialize(doc, Cli.Json));
+                var parameters = new { presets = r.GetValue(presets), input = r.GetValue(input), new_tokens = r.GetValue(newTokens),
+                                       repeats = r.GetValue(repeats), batch = r.GetValue(batch), dtype = "fp32" };
+                ResultsFile.Write(path, "bench-generate", RunInfo.Capture(r.GetValue(profile)!, torch.get_num_threads()), parameters, new { rows = results });
                 Console.WriteLine($"wrote {path}");
             }
             return 0;
@@ -84,12 +84,13 @@ static class BenchCommands
                         };
                         results.Add(Latency.Run(Models.Presets.Get(name), backend, o, machine, Console.Error.WriteLine));
                     }
-            var table = LatencyTable(results);
-            Console.Write(table.ToText());
+            Console.Write(Latency.Table(results).ToText());
             if (r.GetValue(path) is { } file)
             {
-                var doc = new { run = RunInfo.Capture(r.GetValue(profile)!), machine, results, markdown = table.ToMarkdown() };
-                AtomicFile.WriteText(file, JsonSerializer.Serialize(doc, Cli.Json));
+                var parameters = new { presets = r.GetValue(presets), backends = r.GetValue(backends), weights = r.GetValue(weights),
+                                       input = r.GetValue(input), output = r.GetValue(output), examples = r.GetValue(examples),
+                                       warmup = r.GetValue(warmup) };
+                ResultsFile.Write(file, "latency", RunInfo.Capture(r.GetValue(profile)!, r.GetValue(threads)), parameters, new { machine, rows = results });
                 Console.WriteLine($"wrote {file}");
             }
             return 0;
@@ -138,24 +139,4 @@ static class BenchCommands
         "int4" => Export.Onnx.OnnxWeights.Int4,
         _ => throw new ArgumentException($"unknown weight format '{s}': expected fp32, int8 or int4"),
     };
-
-    public static Table LatencyTable(IEnumerable<LatencyResult> results)
-    {
-        var t = new Table("preset", "backend", "weights", "first token ms (mean / median / p90)", "decode tok/s (mean / median / p90)", "ceiling tok/s", "of ceiling");
-        foreach (var x in results)
-            t.Add(x.Preset, x.Backend, x.Weights, $"{x.FirstTokenMs.Mean:F0} / {x.FirstTokenMs.Median:F0} / {x.FirstTokenMs.P90:F0}",
-                $"{x.DecodeTokensPerSecond.Mean:F1} / {x.DecodeTokensPerSecond.Median:F1} / {x.DecodeTokensPerSecond.P90:F1}",
-                x.Roofline.CeilingTokensPerSecond.ToString("F1"), $"{100 * x.Roofline.FractionOfCeiling:F0}%");
-        return t;
-    }
-
-    public static Table Table(IEnumerable<GenerationBenchResult> results)
-    {
-        var t = new Table("preset", "params", "input", "new", "cached tok/s", "recompute tok/s", "speedup", "cached first ms", "recompute first ms", "same tokens");
-        foreach (var x in results)
-            t.Add(x.Preset, ModelCommands.Human(x.Parameters), x.InputTokens, x.NewTokens, x.Cached.DecodeTokensPerSecond.ToString("F1"),
-                x.Recompute.DecodeTokensPerSecond.ToString("F1"), $"{x.DecodeSpeedup:F2}x", x.Cached.FirstTokenMs.ToString("F1"),
-                x.Recompute.FirstTokenMs.ToString("F1"), x.SameTokens ? "yes" : "NO");
-        return t;
-    }
 }

@@ -8,11 +8,8 @@ namespace NotebookSlm.Cli.Commands;
 /// never a stack trace.</summary>
 static class Cli
 {
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-    };
+    /// <summary>JSON printed by commands: the results files' conventions (snake_case).</summary>
+    public static JsonSerializerOptions Json => Reporting.ResultsFile.Json;
 
     public static int Run(Func<int> body)
     {

@@ -9,25 +9,13 @@ namespace NotebookSlm.Cli.Commands;
 /// <summary><c>slm presets</c> and <c>slm params</c>: configurations and their analytic costs.</summary>
 static class ModelCommands
 {
-    public static Table PresetTable(IEnumerable<ModelConfig> configs)
-    {
-        var table = new Table("preset", "architecture", "enc", "dec", "d_model", "heads/kv", "mlp", "parameters");
-        foreach (var c in configs)
-            table.Add(c.Name, c.IsEncoderDecoder ? "encoder-decoder" : "decoder-only", c.EncoderLayers, c.DecoderLayers,
-                c.DModel, $"{c.Heads}/{c.KvHeads}", c.MlpHidden, Human(ParameterCounts.Of(c).Total));
-        return table;
-    }
-
-    /// <summary>1234567 as "1.2M", 45678 as "45.7K".</summary>
-    public static string Human(long n) => n >= 1_000_000_000 ? $"{n / 1e9:F2}B" : n >= 1_000_000 ? $"{n / 1e6:F1}M" : n >= 1000 ? $"{n / 1e3:F1}K" : n.ToString();
-
     public static Command Presets()
     {
         var markdown = new Option<bool>("--markdown") { Description = "print a Markdown table (as in the README)" };
         var cmd = new Command("presets", "list the preset configurations") { markdown };
         cmd.SetAction(r => Cli.Run(() =>
         {
-            var t = PresetTable(Models.Presets.All);
+            var t = ParameterCounts.PresetTable(Models.Presets.All);
             Console.Write(r.GetValue(markdown) ? t.ToMarkdown() : t.ToText());
             return 0;
         }));

@@ -55,9 +55,7 @@ static class PeerCommand
             Console.WriteLine(PeerBench.Summary(result));
             if (r.GetValue(path) is { } file)
             {
-                var doc = new { run = RunInfo.Capture(r.GetValue(profile)!), machine, results = result,
-                                markdown = PeerBench.RowsTable(result).ToMarkdown() + "\n" + PeerBench.RatiosTable(result).ToMarkdown() };
-                AtomicFile.WriteText(file, JsonSerializer.Serialize(doc, Cli.Json));
+                ResultsFile.Write(file, "peer", RunInfo.Capture(r.GetValue(profile)!, o.Threads), o, new { machine, peer = result });
                 Console.WriteLine($"wrote {file}");
             }
             return 0;

@@ -107,7 +107,7 @@ public sealed record CostModel(ModelConfig Config)
     /// <summary>
     /// Bytes a decode step must read (batch 1): every weight it multiplies by, plus the caches
     /// it attends over. Token-by-token decoding is memory-bound, so bandwidth divided by this
-    /// is the ceiling on tokens per second (DESIGN.md section 4).
+    /// is the ceiling on tokens per second (docs/architecture.md, "Benchmarks").
     /// </summary>
     public double BytesPerDecodedToken(int s, int t, int bytesPerElement) => BytesPerDecodedToken(s, t, bytesPerElement, bytesPerElement);
 

@@ -1,4 +1,5 @@
 using NotebookSlm.Models;
+using NotebookSlm.Reporting;
 
 namespace NotebookSlm.Accounting;
 
@@ -25,6 +26,16 @@ public sealed record ParameterCounts(
     /// <summary>Parameters read by matrix multiplies per token (everything but embeddings and norms),
     /// the usual 2N-FLOPs-per-token count.</summary>
     public long NonEmbedding => Total - Embedding - LmHead;
+
+    /// <summary>One row per preset: shape and total parameters (`slm presets`, the README's preset table).</summary>
+    public static Table PresetTable(IEnumerable<ModelConfig> configs)
+    {
+        var table = new Table("preset", "architecture", "enc", "dec", "d_model", "heads/kv", "mlp", "parameters");
+        foreach (var c in configs)
+            table.Add(c.Name, c.IsEncoderDecoder ? "encoder-decoder" : "decoder-only", c.EncoderLayers, c.DecoderLayers,
+                c.DModel, $"{c.Heads}/{c.KvHeads}", c.MlpHidden, Table.Count(Of(c).Total));
+        return table;
+    }
 
     /// <summary>Component name to count, in the order the CLI prints them.</summary>
     public IReadOnlyList<(string Name, long Count)> ByComponent() =>

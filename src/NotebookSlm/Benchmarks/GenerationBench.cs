@@ -1,6 +1,7 @@
 using NotebookSlm.Generation;
 using TorchSharp;
 using NotebookSlm.Models;
+using NotebookSlm.Reporting;
 using static TorchSharp.torch;
 
 namespace NotebookSlm.Benchmarks;
@@ -57,5 +58,17 @@ public static class GenerationBench
                 dtype.ToString(), inputTokens, newTokens, batch, repeats, cached, recompute, same);
         }
         finally { model.Module.Dispose(); }
+    }
+
+    /// <summary>Cached against recomputed decoding, one row per model: the console's, the
+    /// README's and notebook 00's table.</summary>
+    public static Table Table(IEnumerable<GenerationBenchResult> results)
+    {
+        var t = new Table("preset", "params", "input", "new", "cached tok/s", "recompute tok/s", "speedup", "cached first ms", "recompute first ms", "same tokens");
+        foreach (var x in results)
+            t.Add(x.Preset, Reporting.Table.Count(x.Parameters), x.InputTokens, x.NewTokens, x.Cached.DecodeTokensPerSecond.ToString("F1"),
+                x.Recompute.DecodeTokensPerSecond.ToString("F1"), $"{x.DecodeSpeedup:F2}x", x.Cached.FirstTokenMs.ToString("F1"),
+                x.Recompute.FirstTokenMs.ToString("F1"), x.SameTokens ? "yes" : "NO");
+        return t;
     }
 }

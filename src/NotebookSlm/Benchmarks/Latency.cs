@@ -10,13 +10,13 @@ namespace NotebookSlm.Benchmarks;
 
 public enum LatencyBackend { TorchSharp, OnnxCpu, OnnxCuda }
 
-/// <summary>The paper's Table 2 protocol by default: input 512, output 128 with EOS ignored,
-/// 100 examples (3 in smoke), after warm-up runs.</summary>
+/// <summary>The paper's Table 2 protocol by default (<see cref="Paper.Table2"/>: input 512,
+/// output 128 with EOS ignored, 100 examples), after warm-up runs.</summary>
 public sealed record LatencyOptions
 {
-    public int InputTokens { get; init; } = 512;
-    public int OutputTokens { get; init; } = 128;
-    public int Examples { get; init; } = 100;
+    public int InputTokens { get; init; } = Paper.Table2.InputTokens;
+    public int OutputTokens { get; init; } = Paper.Table2.OutputTokens;
+    public int Examples { get; init; } = Paper.Table2.Examples;
     public int Warmup { get; init; } = 2;
     public int Threads { get; init; } = Environment.ProcessorCount;
     public int Seed { get; init; } = 1;
@@ -52,7 +52,7 @@ public sealed record LatencyResult(
 /// First-token latency (encoding plus the first decoder step, against decoder-only prefill) and
 /// decode throughput (tokens per second after the first), over seeded random prompts, for the
 /// TorchSharp model or its ONNX export on ONNX Runtime; with the roofline of this machine.
-/// Random weights: speed does not depend on them (DESIGN.md section 4).
+/// Random weights: the arithmetic and the bytes read per token, hence the speed, do not depend on them.
 /// </summary>
 public static class Latency
 {
@@ -110,6 +110,17 @@ public static class Latency
             owner.Dispose();
             torch.set_num_threads(oldThreads);
         }
+    }
+
+    /// <summary>One row per model, backend and weight format, with this machine's decode ceiling.</summary>
+    public static Table Table(IEnumerable<LatencyResult> results)
+    {
+        var t = new Table("preset", "backend", "weights", "first token ms (mean / median / p90)", "decode tok/s (mean / median / p90)", "ceiling tok/s", "of ceiling");
+        foreach (var x in results)
+            t.Add(x.Preset, x.Backend, x.Weights, $"{x.FirstTokenMs.Mean:F0} / {x.FirstTokenMs.Median:F0} / {x.FirstTokenMs.P90:F0}",
+                $"{x.DecodeTokensPerSecond.Mean:F1} / {x.DecodeTokensPerSecond.Median:F1} / {x.DecodeTokensPerSecond.P90:F1}",
+                x.Roofline.CeilingTokensPerSecond.ToString("F1"), $"{100 * x.Roofline.FractionOfCeiling:F0}%");
+        return t;
     }
 
     /// <summary>Bytes a weight costs: fp32 4; MatMulNBits blocks of 32 carry one fp32 scale each.</summary>

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace NotebookSlm.Benchmarks;
 
 /// <summary>What the machine can do at best: memory bandwidth and matrix-multiply throughput,
-/// the two ceilings of the roofline (DESIGN.md section 4).</summary>
+/// the two ceilings of the roofline (docs/architecture.md, "Benchmarks").</summary>
 public sealed record MachineCeilings(
     [property: JsonPropertyName("copy_gb_per_s")] double CopyGBps,
     [property: JsonPropertyName("triad_gb_per_s")] double TriadGBps,

@@ -10,7 +10,8 @@ namespace NotebookSlm.Checkpoints;
 /// Saving and loading models. Our layout is a folder with <c>config.json</c> (the
 /// <see cref="ModelConfig"/>) and <c>model.safetensors</c>, as Hugging Face keeps them. The
 /// authors' layout is a <c>torch.save</c> zip holding <c>{"model_state_dict": state_dict}</c>
-/// with the keys of DESIGN.md section 2 and a tied <c>lm_head.weight</c>; it is read and
+/// with the released code's keys (<c>transformer.wte</c>, <c>transformer.e.{i}.*</c>,
+/// <c>transformer.h.{i}.*</c>, <c>transformer.ln_e</c>, <c>transformer.ln_f</c>) and a tied <c>lm_head.weight</c>; it is read and
 /// written through TorchSharp.PyBridge.
 /// </summary>
 public static class Checkpoint

@@ -8,13 +8,14 @@ namespace NotebookSlm.Models;
 /// <summary>
 /// Grouped-query attention (Ainslie et al.), one class for bidirectional encoder
 /// self-attention, causal decoder self-attention and cross-attention: the caller decides
-/// the key source, the mask and whether RoPE applies (paper 3.1; DESIGN.md section 2).
+/// the key source, the mask and whether RoPE applies (paper 3.1; RoPE on self-attention only, as in
+/// the released code).
 /// </summary>
 /// <remarks>
 /// K/V heads are never copied out to the query-head count. Queries that share a K/V head
 /// are folded into the sequence axis instead, (B, H, T, Dh) to (B, Hkv, G*T, Dh), so one
 /// fused attention call reads each cached K/V head once per token: decoding is bound by
-/// the bytes it reads (DESIGN.md section 4).
+/// the bytes it reads (docs/architecture.md, "Benchmarks").
 /// </remarks>
 public sealed class Attention : nn.Module<Tensor, Tensor, Tensor>
 {

@@ -15,7 +15,7 @@ public sealed class ConfigException(string message) : Exception(message);
 /// <summary>
 /// One immutable description of a model, for both architectures. Sizes that follow from
 /// others (attention width, KV width, group size) are computed, never stored.
-/// Names follow the released code's <c>MuConfig</c> where it has one (DESIGN.md section 2).
+/// Names follow the released code's <c>MuConfig</c> where it has one.
 /// Make variants with <c>with</c>; <see cref="Validate"/> (called by every model constructor,
 /// by <see cref="Presets"/> and by the JSON reader) rejects inconsistent ones.
 /// </summary>

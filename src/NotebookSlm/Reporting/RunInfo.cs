@@ -5,20 +5,28 @@ using System.Text.Json.Serialization;
 namespace NotebookSlm.Reporting;
 
 /// <summary>
-/// The stamp every results file carries: the commit, the profile (smoke or full), the
-/// machine and the library versions that produced its numbers.
+/// The stamp every results file carries: the commit (and whether the working tree had
+/// uncommitted changes), the profile (smoke or full), when, the machine, the threads the study
+/// actually ran with (given by the study: a global thread setting may have been restored by the
+/// time the file is written) and the versions of the libraries that computed its numbers.
 /// </summary>
 public sealed record RunInfo(
     [property: JsonPropertyName("commit")] string Commit,
     [property: JsonPropertyName("dirty")] bool Dirty,
     [property: JsonPropertyName("profile")] string Profile,
-    [property: JsonPropertyName("machine")] MachineInfo Machine,
     [property: JsonPropertyName("utc")] string Utc,
-    [property: JsonPropertyName("torch_threads")] int TorchThreads)
+    [property: JsonPropertyName("machine")] MachineInfo Machine,
+    [property: JsonPropertyName("threads")] int Threads,
+    [property: JsonPropertyName("libraries")] LibraryVersions Libraries)
 {
-    public static RunInfo Capture(string profile) =>
-        new(GitCommit(out var dirty), dirty, profile, MachineInfo.Capture(), DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
-            TorchSharp.torch.get_num_threads());
+    /// <summary>The stamp of a run made now, in <paramref name="profile"/>, with <paramref name="threads"/> threads.</summary>
+    public static RunInfo Capture(string profile, int threads)
+    {
+        if (profile is not ("smoke" or "full")) throw new ArgumentException($"unknown profile '{profile}': expected smoke or full");
+        if (threads < 1) throw new ArgumentException($"threads must be at least 1 (got {threads})");
+        return new(GitCommit(out var dirty), dirty, profile, DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), MachineInfo.Capture(),
+            threads, LibraryVersions.Current);
+    }
 
     /// <summary>HEAD of the repository holding the working directory, or "unknown".</summary>
     public static string GitCommit(out bool dirty)
@@ -66,4 +74,19 @@ public sealed record MachineInfo(
     }
 
     public override string ToString() => $"{Cpu}, {Cores} cores, {MemoryGib} GiB, {Os}";
+}
+
+/// <summary>The versions of what computes our numbers: the .NET runtime, TorchSharp and its
+/// libtorch, ONNX Runtime and the Hugging Face tokenizers binding (the package versions this
+/// build references, from Directory.Packages.props).</summary>
+public sealed record LibraryVersions(
+    [property: JsonPropertyName("dotnet")] string DotNet,
+    [property: JsonPropertyName("torchsharp")] string TorchSharp,
+    [property: JsonPropertyName("libtorch")] string LibTorch,
+    [property: JsonPropertyName("onnxruntime")] string OnnxRuntime,
+    [property: JsonPropertyName("tokenizers_dotnet")] string TokenizersDotNet)
+{
+    public static LibraryVersions Current { get; } = new(Environment.Version.ToString(),
+        Runtime.TorchRuntime.Metadata("NotebookSlm.TorchSharpVersion"), Runtime.TorchRuntime.Metadata("NotebookSlm.LibTorchVersion"),
+        Runtime.TorchRuntime.Metadata("NotebookSlm.OnnxRuntimeVersion"), Runtime.TorchRuntime.Metadata("NotebookSlm.TokenizersDotNetVersion"));
 }

@@ -16,6 +16,9 @@ public sealed class Table(params string[] headers)
         return this;
     }
 
+    /// <summary>A count in the units the paper uses for sizes: 6.8M, 1.02B, 4.1K.</summary>
+    public static string Count(long n) => n >= 1_000_000_000 ? $"{n / 1e9:F2}B" : n >= 1_000_000 ? $"{n / 1e6:F1}M" : n >= 1000 ? $"{n / 1e3:F1}K" : n.ToString();
+
     static readonly System.Text.RegularExpressions.Regex NumberLike =
         new(@"^[+-]?[\d,]*\.?\d+(e[+-]?\d+)?\s*(%|x|k|K|M|B|ms|s|GFLOP|MiB|GiB|tok/s)?$", System.Text.RegularExpressions.RegexOptions.Compiled);
 

@@ -11,7 +11,7 @@ namespace NotebookSlm.Runtime;
 /// <remarks>
 /// Why: TorchSharp 0.107's libLibTorchSharp.so was linked by GCC 13, which records a
 /// requirement on <c>GLIBCXX_3.4.32</c> for <c>std::ios_base_library_init()</c>. Debian 12's
-/// libstdc++ stops at 3.4.30. No relocation refers to that symbol (DESIGN.md section 7), so
+/// libstdc++ stops at 3.4.30. No relocation refers to that symbol (checked with readelf on 0.107.0), so
 /// a weak requirement is safe. The patch is applied to a copy, never to the NuGet cache.
 /// </remarks>
 public static class ElfVersionPatch

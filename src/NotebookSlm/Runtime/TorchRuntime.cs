@@ -15,7 +15,7 @@ namespace NotebookSlm.Runtime;
 /// (or from the application folder where a publish copied them). If the distribution's
 /// libstdc++ lacks <c>GLIBCXX_3.4.32</c> (Debian 12 and older), a copy of
 /// libLibTorchSharp.so with that requirement marked weak is written to a cache folder
-/// outside the NuGet cache and loaded instead (DESIGN.md section 7). TorchSharp's own
+/// outside the NuGet cache and loaded instead (see ElfVersionPatch for why that is safe). TorchSharp's own
 /// name-based load then finds the already-loaded libraries by their sonames, so its
 /// fallback (which copies ~500 MB into the NuGet cache) never runs.
 /// </remarks>

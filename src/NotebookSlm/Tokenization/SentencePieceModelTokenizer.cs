@@ -9,7 +9,7 @@ namespace NotebookSlm.Tokenization;
 /// <see cref="TokenizerTraining"/> adds as user-defined symbols.
 /// </summary>
 /// <remarks>Microsoft.ML.Tokenizers supports the identity normaliser and rejects
-/// <c>nmt_nfkc</c> (DESIGN.md section 7): train with <c>--normalization_rule_name=identity</c>.</remarks>
+/// <c>nmt_nfkc</c> (Microsoft.ML.Tokenizers 2.0.1): train with <c>--normalization_rule_name=identity</c>.</remarks>
 public sealed class SentencePieceModelTokenizer : ITokenizer
 {
     readonly SentencePieceTokenizer inner;

@@ -60,9 +60,15 @@ let tests =
             Expect.equal rc 0 err
             Expect.stringContains stdout "cached tok/s" "cached column"
             Expect.stringContains stdout "recompute tok/s" "recompute column"
-            let doc = JsonDocument.Parse(System.IO.File.ReadAllText out).RootElement
-            Expect.equal (doc.GetProperty("run").GetProperty("profile").GetString()) "smoke" "stamped profile"
-            for r in doc.GetProperty("results").EnumerateArray() do
+            let doc = NotebookSlm.Reporting.ResultsFile.Read out
+            Expect.equal doc.Study "bench-generate" "study named"
+            Expect.equal doc.Run.Profile "smoke" "stamped profile"
+            Expect.equal doc.Run.Libraries.TorchSharp "0.107.0" "TorchSharp version stamped"
+            Expect.equal (doc.Parameters.GetProperty("new_tokens").GetInt32()) 8 "parameters recorded"
+            Expect.isFalse (doc.Results.TryGetProperty("markdown") |> fst) "nothing rendered in the file"
+            let rows = [ for r in doc.Results.GetProperty("rows").EnumerateArray() -> r ]
+            Expect.equal rows.Length 2 "one row per preset"
+            for r in rows do
                 Expect.isTrue (r.GetProperty("same_tokens").GetBoolean()) "cache and recompute agree"
         }
     

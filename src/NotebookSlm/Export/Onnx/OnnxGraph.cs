@@ -12,7 +12,7 @@ public sealed record OnnxValue(string Name, TensorProto.Types.DataType Type, obj
 /// initializers from TorchSharp tensors, typed inputs and outputs with dynamic axes, and a
 /// save that moves weights to an external-data file when the model would pass protobuf's
 /// 2 GB limit. TorchSharp has no exporter for RoPE, GQA caches or several inputs
-/// (DESIGN.md section 5), so graphs are written by hand with this.
+/// (0.107 has none at all), so graphs are written by hand with this.
 /// </summary>
 public sealed class OnnxGraph
 {

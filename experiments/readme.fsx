@@ -1,0 +1,25 @@
+// The README's generated sections: `dotnet fsi build.fsx readme [--check]`.
+//
+// Every section between `<!-- NAME:begin -->` and `<!-- NAME:end -->` is the renderer of study
+// NAME (NotebookSlm.Lab, Studies.all) over its committed full-profile results file, plus the
+// preset table. It fails, naming each, when a results file is missing or stale (produced before
+// the last change to the code that produces it); `--check` writes nothing and fails when a
+// section differs from what its results render to.
+
+#load "common.fsx"
+
+open NotebookSlm.Lab
+
+let root = Paths.root.Value
+let check = fsi.CommandLineArgs |> Array.contains "--check"
+try
+    if check then
+        match Readme.check root with
+        | [] -> printfn "README.md is up to date with experiments/results (%d studies, all fresh)" Studies.all.Length
+        | stale ->
+            eprintfn "README.md differs from what its results render to in: %s; run `dotnet fsi build.fsx readme`" (String.concat ", " stale)
+            exit 1
+    else printfn "regenerated %s" (Readme.write root)
+with e ->
+    eprintfn "%s" e.Message
+    exit 1

@@ -1,0 +1,127 @@
+namespace NotebookSlm.Lab
+
+open System
+open System.Diagnostics
+open System.IO
+open NotebookSlm.Reporting
+
+/// A study whose full-profile results the README quotes: its results file, the command that
+/// regenerates it, the code that produces its numbers (a change there makes the results stale)
+/// and its renderer.
+type Study =
+    { Name: string
+      Command: string
+      Code: string list
+      Render: ResultsDocument -> Block list }
+
+/// Why a study's committed results cannot be quoted as they are.
+type Staleness =
+    | Fresh
+    | Missing of string
+    | Stale of string
+
+module Studies =
+    // What produces each study's numbers, as paths from the repository root. Shared by all:
+    // the runtime loader, the models, and the results schema itself.
+    let private common = [ "src/NotebookSlm/Runtime"; "src/NotebookSlm/Models"; "src/NotebookSlm/Reporting/RunInfo.cs"; "src/NotebookSlm/Reporting/ResultsFile.cs"; "Directory.Packages.props" ]
+    let private generation = [ "src/NotebookSlm/Generation"; "src/NotebookSlm/Reporting/Stats.cs" ]
+    let private onnx = [ "src/NotebookSlm/Export/Onnx"; "src/NotebookSlm/Accounting"; "src/NotebookSlm/Benchmarks/MachineProbe.cs"; "src/NotebookSlm/Benchmarks/Latency.cs" ]
+
+    let all =
+        [ { Name = "bench-generate"; Command = "dotnet fsi build.fsx bench"
+            Code = common @ generation @ [ "src/NotebookSlm/Benchmarks/GenerationBench.cs"; "src/NotebookSlm.Cli/Commands/BenchCommands.cs" ]
+            Render = Render.benchGenerate }
+          { Name = "data"; Command = "dotnet fsi build.fsx data --profile full"
+            Code = [ "src/NotebookSlm/Data"; "src/NotebookSlm/Tokenization"; "src/NotebookSlm/Assets/Tokenizers"; "src/NotebookSlm.Corpora"; "experiments/data.fsx";
+                     "src/NotebookSlm/Reporting/RunInfo.cs"; "src/NotebookSlm/Reporting/ResultsFile.cs"; "Directory.Packages.props" ]
+            Render = Render.Data.blocks }
+          { Name = "efficiency"; Command = "dotnet fsi build.fsx efficiency --profile full"
+            Code = common @ generation @ onnx @ [ "src/NotebookSlm/Benchmarks/PeakMemory.cs"; "src/NotebookSlm.Cli/Commands/BenchCommands.cs";
+                                                 "src/NotebookSlm.Lab/Efficiency.fs"; "experiments/efficiency.fsx" ]
+            Render = Render.Efficiency.blocks }
+          { Name = "npu"; Command = "dotnet fsi build.fsx npu --profile full"
+            Code = common @ generation @ onnx @ [ "src/NotebookSlm/Benchmarks/NpuReadiness.cs"; "src/NotebookSlm/Tokenization"; "src/NotebookSlm.Corpora";
+                                                 "src/NotebookSlm.Lab/Npu.fs"; "experiments/npu.fsx" ]
+            Render = Render.Npu.blocks }
+          { Name = "peer"; Command = "dotnet fsi build.fsx peer --profile full"
+            Code = common @ generation @ onnx @ [ "src/NotebookSlm/Export/Gguf"; "src/NotebookSlm/Benchmarks/PeerBench.cs"; "src/NotebookSlm/Benchmarks/LlamaCppPeer.cs";
+                                                 "src/NotebookSlm/Benchmarks/llamacpp-bench.mjs"; "experiments/peer.fsx" ]
+            Render = Render.Peer.blocks } ]
+
+    let find (name: string) =
+        all |> List.tryFind (fun s -> s.Name = name)
+        |> Option.defaultWith (fun () -> invalidArg "name" $"""no study '{name}': expected one of {String.Join(", ", all |> List.map (fun s -> s.Name))}""")
+
+    let private git (root: string) (args: string list) =
+        let psi = ProcessStartInfo("git", args, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root)
+        use p = Process.Start psi
+        let out = p.StandardOutput.ReadToEnd()
+        p.StandardError.ReadToEnd() |> ignore
+        p.WaitForExit()
+        p.ExitCode, out.Trim()
+
+    /// The last commit that changed the study's code.
+    let lastChange (root: string) (study: Study) =
+        match git root ([ "log"; "-1"; "--format=%H"; "--" ] @ study.Code) with
+        | 0, h when h <> "" -> h
+        | _ -> failwith $"git log found no commit for the code of study '{study.Name}' under {root}"
+
+    /// Fresh when the results were produced, from a clean tree, at a commit that contains the
+    /// last change to the study's code; stale when produced before it (or from uncommitted code).
+    let staleness (root: string) (study: Study) (resultsPath: string) =
+        if not (File.Exists resultsPath) then Missing $"{resultsPath} does not exist: run `{study.Command}`"
+        else
+            let d = ResultsFile.Read resultsPath
+            let last = lastChange root study
+            if d.Study <> study.Name then Stale $"{resultsPath} holds study '{d.Study}', not '{study.Name}'"
+            elif d.Run.Profile <> "full" then Stale $"{resultsPath} is a {d.Run.Profile} run; the README quotes full runs: run `{study.Command}`"
+            elif d.Run.Dirty then Stale $"{resultsPath} was produced from a working tree with uncommitted changes (at {d.Run.Commit[..9]}): rerun `{study.Command}` from a clean tree"
+            elif fst (git root [ "cat-file"; "-e"; d.Run.Commit + "^{commit}" ]) <> 0 then Stale $"{resultsPath} names commit {d.Run.Commit[..9]}, which this repository does not have"
+            elif fst (git root [ "merge-base"; "--is-ancestor"; last; d.Run.Commit ]) <> 0 then
+                Stale $"{resultsPath} was produced at {d.Run.Commit[..9]}, before {last[..9]} changed its code: rerun `{study.Command}`"
+            else Fresh
+
+/// The README's generated sections: `<!-- name:begin -->` ... `<!-- name:end -->`, one per study
+/// (and the preset table), each the study's renderer over its committed full-profile results.
+module Readme =
+    let private resultsPath (root: string) (name: string) = Path.Combine(root, "experiments", "results", name + ".json")
+
+    /// (section, Markdown) for every generated section; an error when any results file is
+    /// missing or stale (the README never quotes numbers its code no longer makes).
+    let sections (root: string) =
+        let problems, rendered =
+            Studies.all
+            |> List.map (fun s ->
+                let path = resultsPath root s.Name
+                match Studies.staleness root s path with
+                | Fresh -> None, Some(s.Name, Report.markdown (s.Render(ResultsFile.Read path)))
+                | Missing why | Stale why -> Some $"{s.Name}: {why}", None)
+            |> List.unzip
+        match List.choose id problems with
+        | [] -> ("presets", Report.markdown (Render.presets ())) :: List.choose id rendered
+        | ps -> failwith ("the README cannot be regenerated:\n  " + String.Join("\n  ", ps))
+
+    let private replace (text: string) (name: string) (content: string) =
+        let b, e = $"<!-- {name}:begin -->", $"<!-- {name}:end -->"
+        let i, j = text.IndexOf b, text.IndexOf e
+        if i < 0 || j < i then failwith $"README.md has no {b} ... {e} section"
+        text[.. i + b.Length - 1] + "\n" + content.TrimEnd() + "\n" + text[j..]
+
+    /// The README with every generated section rendered anew.
+    let render (root: string) =
+        let path = Path.Combine(root, "README.md")
+        sections root |> List.fold (fun text (name, content) -> replace text name content) (File.ReadAllText path)
+
+    /// Writes the regenerated README; returns its path.
+    let write (root: string) =
+        let path = Path.Combine(root, "README.md")
+        File.WriteAllText(path, render root)
+        path
+
+    /// The sections whose committed text differs from what the results render to (empty: up to date).
+    let check (root: string) =
+        let current = File.ReadAllText(Path.Combine(root, "README.md"))
+        let fresh = render root
+        if current = fresh then [] else
+            [ for name, content in sections root do
+                if not (current.Contains($"<!-- {name}:begin -->\n" + content.TrimEnd() + "\n<!-- {name}:end -->")) then yield name ]
