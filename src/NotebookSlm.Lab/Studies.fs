@@ -23,7 +23,9 @@ type Staleness =
 module Studies =
     // What produces each study's numbers, as paths from the repository root. Shared by all:
     // the runtime loader, the models, and the results schema itself.
-    let private common = [ "src/NotebookSlm/Runtime"; "src/NotebookSlm/Models"; "src/NotebookSlm/Reporting/RunInfo.cs"; "src/NotebookSlm/Reporting/ResultsFile.cs"; "Directory.Packages.props" ]
+    // Package versions are not listed: the stamp records them, and a results file made with
+    // other versions of TorchSharp, libtorch, ONNX Runtime or the tokenizers is stale.
+    let private common = [ "src/NotebookSlm/Runtime"; "src/NotebookSlm/Models"; "src/NotebookSlm/Reporting/RunInfo.cs"; "src/NotebookSlm/Reporting/ResultsFile.cs" ]
     let private generation = [ "src/NotebookSlm/Generation"; "src/NotebookSlm/Reporting/Stats.cs" ]
     let private onnx = [ "src/NotebookSlm/Export/Onnx"; "src/NotebookSlm/Accounting"; "src/NotebookSlm/Benchmarks/MachineProbe.cs"; "src/NotebookSlm/Benchmarks/Latency.cs" ]
 
@@ -33,7 +35,7 @@ module Studies =
             Render = Render.benchGenerate }
           { Name = "data"; Command = "dotnet fsi build.fsx data --profile full"
             Code = [ "src/NotebookSlm/Data"; "src/NotebookSlm/Tokenization"; "src/NotebookSlm/Assets/Tokenizers"; "src/NotebookSlm.Corpora"; "experiments/data.fsx";
-                     "src/NotebookSlm/Reporting/RunInfo.cs"; "src/NotebookSlm/Reporting/ResultsFile.cs"; "Directory.Packages.props" ]
+                     "src/NotebookSlm/Reporting/RunInfo.cs"; "src/NotebookSlm/Reporting/ResultsFile.cs" ]
             Render = Render.Data.blocks }
           { Name = "efficiency"; Command = "dotnet fsi build.fsx efficiency --profile full"
             Code = common @ generation @ onnx @ [ "src/NotebookSlm/Benchmarks/PeakMemory.cs"; "src/NotebookSlm.Cli/Commands/BenchCommands.cs";
@@ -66,8 +68,9 @@ module Studies =
         | 0, h when h <> "" -> h
         | _ -> failwith $"git log found no commit for the code of study '{study.Name}' under {root}"
 
-    /// Fresh when the results were produced, from a clean tree, at a commit that contains the
-    /// last change to the study's code; stale when produced before it (or from uncommitted code).
+    /// Fresh when the results were produced in the full profile, from a clean tree, with this
+    /// build's library versions (the .NET patch release aside), at a commit that contains the
+    /// last change to the study's code; stale otherwise, with the reason.
     let staleness (root: string) (study: Study) (resultsPath: string) =
         if not (File.Exists resultsPath) then Missing $"{resultsPath} does not exist: run `{study.Command}`"
         else
@@ -76,6 +79,8 @@ module Studies =
             if d.Study <> study.Name then Stale $"{resultsPath} holds study '{d.Study}', not '{study.Name}'"
             elif d.Run.Profile <> "full" then Stale $"{resultsPath} is a {d.Run.Profile} run; the README quotes full runs: run `{study.Command}`"
             elif d.Run.Dirty then Stale $"{resultsPath} was produced from a working tree with uncommitted changes (at {d.Run.Commit[..9]}): rerun `{study.Command}` from a clean tree"
+            elif not (d.Run.Libraries.SameLibrariesAs LibraryVersions.Current) then
+                Stale $"{resultsPath} was produced with {d.Run.Libraries}; this build uses {LibraryVersions.Current}: rerun `{study.Command}`"
             elif fst (git root [ "cat-file"; "-e"; d.Run.Commit + "^{commit}" ]) <> 0 then Stale $"{resultsPath} names commit {d.Run.Commit[..9]}, which this repository does not have"
             elif fst (git root [ "merge-base"; "--is-ancestor"; last; d.Run.Commit ]) <> 0 then
                 Stale $"{resultsPath} was produced at {d.Run.Commit[..9]}, before {last[..9]} changed its code: rerun `{study.Command}`"

@@ -3,6 +3,7 @@ using NotebookSlm.Models;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
+using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Checkpoints;
 

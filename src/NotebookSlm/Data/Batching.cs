@@ -1,4 +1,3 @@
-using NotebookSlm.Models;
 using NotebookSlm.Tokenization;
 
 namespace NotebookSlm.Data;
@@ -71,10 +70,6 @@ public static class Batching
         }
         return o.Shuffle ? Corpora.Splits.Shuffle(batches, rng.Next()) : batches;
     }
-
-    /// <summary>Pads a batch to its own longest source and target (right padding) with masks.</summary>
-    public static Seq2SeqBatch ToTensors(IReadOnlyList<TokenizedPair> batch, int padId) =>
-        Seq2SeqBatch.From(batch.Select(p => p.Source).ToArray(), batch.Select(p => p.Target).ToArray(), padId);
 
     /// <summary>Share of padding in the batches' source and target tensors (what bucketing saves).</summary>
     public static double PaddingFraction(IEnumerable<IReadOnlyList<TokenizedPair>> batches)

@@ -23,6 +23,11 @@ public sealed record Seq2SeqBatch(Tensor Source, Tensor SourceMask, Tensor Targe
         return new Seq2SeqBatch(s, sm, t, tm);
     }
 
+    /// <summary>A batch of tokenized pairs (from <see cref="Data.Batching"/>), each side padded to
+    /// its own longest row.</summary>
+    public static Seq2SeqBatch From(IReadOnlyList<Data.TokenizedPair> batch, int padId) =>
+        From(batch.Select(p => p.Source).ToArray(), batch.Select(p => p.Target).ToArray(), padId);
+
     /// <summary>Right-pads token rows into ids (B, L) and a validity mask (B, L).</summary>
     public static (Tensor Ids, Tensor Mask) Pad(IReadOnlyList<int[]> rows, int padId, string what = "row")
     {

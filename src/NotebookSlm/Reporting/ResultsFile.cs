@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using NotebookSlm.Checkpoints;
+using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Reporting;
 
@@ -64,11 +65,12 @@ public static class ResultsFile
         int schema = Field("schema", JsonValueKind.Number).GetInt32();
         if (schema != Schema) throw new InvalidDataException($"{path}: results schema {schema}; this build reads schema {Schema}: rerun the study");
         var study = Field("study", JsonValueKind.String).GetString()!;
+        var (stamp, parameters, results) = (Field("run", JsonValueKind.Object), Field("parameters", JsonValueKind.Object), Field("results", JsonValueKind.Object));
         RunInfo run;
-        try { run = Field("run", JsonValueKind.Object).Deserialize<RunInfo>(Json) ?? throw new InvalidDataException($"{path}: field 'run' is empty"); }
+        try { run = stamp.Deserialize<RunInfo>(Json) ?? throw new InvalidDataException($"{path}: field 'run' is empty"); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: field 'run' is not a run stamp ({e.Message})", e); }
         if (run.Commit is null || run.Machine is null || run.Libraries is null)
             throw new InvalidDataException($"{path}: field 'run' lacks commit, machine or libraries");
-        return new ResultsDocument(path, study, run, Field("parameters", JsonValueKind.Object), Field("results", JsonValueKind.Object));
+        return new ResultsDocument(path, study, run, parameters, results);
     }
 }

@@ -89,4 +89,10 @@ public sealed record LibraryVersions(
     public static LibraryVersions Current { get; } = new(Environment.Version.ToString(),
         Runtime.TorchRuntime.Metadata("NotebookSlm.TorchSharpVersion"), Runtime.TorchRuntime.Metadata("NotebookSlm.LibTorchVersion"),
         Runtime.TorchRuntime.Metadata("NotebookSlm.OnnxRuntimeVersion"), Runtime.TorchRuntime.Metadata("NotebookSlm.TokenizersDotNetVersion"));
+
+    /// <summary>Same numerical libraries: equal but for the .NET runtime's patch release, which
+    /// moves with the machine's SDK and computes none of our numbers itself.</summary>
+    public bool SameLibrariesAs(LibraryVersions other) => this with { DotNet = "" } == other with { DotNet = "" };
+
+    public override string ToString() => $"TorchSharp {TorchSharp} (libtorch {LibTorch}), ONNX Runtime {OnnxRuntime}, Tokenizers.DotNet {TokenizersDotNet}, .NET {DotNet}";
 }

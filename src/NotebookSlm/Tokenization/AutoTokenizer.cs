@@ -45,7 +45,7 @@ public static class AutoTokenizer
             if (File.Exists(target)) continue;
             Directory.CreateDirectory(dir);
             using var input = asm.GetManifestResourceStream(resource)!;
-            Checkpoints.AtomicFile.Write(target, input.CopyTo);
+            Runtime.AtomicFile.Write(target, input.CopyTo);
         }
         var json = Path.Combine(dir, "tokenizer.json");
         return File.Exists(json) ? json : throw new InvalidOperationException($"tokenizer '{name}' is not embedded in {asm.GetName().Name}");

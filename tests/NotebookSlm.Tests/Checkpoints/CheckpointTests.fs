@@ -7,6 +7,7 @@ open TorchSharp
 open TorchSharp.PyBridge
 open NotebookSlm.Models
 open NotebookSlm.Checkpoints
+open NotebookSlm.Runtime
 open NotebookSlm.Tests.Common
 
 let tempDir () =

@@ -36,7 +36,7 @@ let tests =
 
         test "tensors are padded to the batch's longest source and target, with masks" {
             let batch = [| TokenizedPair([| 5; 6; 7 |], [| 9; 2 |]); TokenizedPair([| 5 |], [| 9; 9; 9; 2 |]) |]
-            use t = Batching.ToTensors(batch, 0)
+            use t = NotebookSlm.Models.Seq2SeqBatch.From(batch, 0)
             Expect.sequenceEqual t.Source.shape [| 2L; 3L |] "source (B, max S)"
             Expect.sequenceEqual t.Target.shape [| 2L; 4L |] "target (B, max T)"
             Expect.sequenceEqual (t.SourceMask.``to``(TorchSharp.torch.ScalarType.Int32).data<int>().ToArray()) [| 1; 1; 1; 1; 0; 0 |] "source mask"

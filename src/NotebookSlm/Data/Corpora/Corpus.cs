@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using NotebookSlm.Checkpoints;
+using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Data.Corpora;
 

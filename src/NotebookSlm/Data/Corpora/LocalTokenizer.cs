@@ -27,7 +27,7 @@ public static class LocalTokenizer
         var clock = Stopwatch.StartNew();
         TokenizerTraining.TrainOnDocuments(train, prefix, new SentencePieceTrainingOptions { VocabSize = vocabSize, Seed = o.Seed }, log);
         var seconds = clock.Elapsed.TotalSeconds;
-        Checkpoints.AtomicFile.WriteText(timing, seconds.ToString("F1", CultureInfo.InvariantCulture));
+        Runtime.AtomicFile.WriteText(timing, seconds.ToString("F1", CultureInfo.InvariantCulture));
         return new TrainedTokenizer(model, vocabSize, seconds);
     }
 }

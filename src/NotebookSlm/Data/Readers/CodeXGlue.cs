@@ -1,5 +1,6 @@
 using System.Text;
 using NotebookSlm.Checkpoints;
+using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Data.Readers;
 

@@ -1,6 +1,7 @@
 using NotebookSlm.Checkpoints;
 using Parquet;
 using Parquet.Schema;
+using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Data.Readers;
 

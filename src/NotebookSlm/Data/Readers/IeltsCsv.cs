@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using NotebookSlm.Checkpoints;
+using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Data.Readers;
 

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using NotebookSlm.Checkpoints;
+using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Data.Readers;
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
 using NotebookSlm.Checkpoints;
+using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Data.Readers;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using NotebookSlm.Checkpoints;
+using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Data.Readers;
 

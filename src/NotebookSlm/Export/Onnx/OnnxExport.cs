@@ -81,7 +81,7 @@ public static class OnnxExport
             ["query_head_order"] = c.KvInterleaved ? "as trained" : "permuted to GroupQueryAttention's grouping (query head h reads K/V head h / group)",
             ["graphs"] = graphs,
         };
-        Checkpoints.AtomicFile.WriteText(Path.Combine(dir, Description), description.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Runtime.AtomicFile.WriteText(Path.Combine(dir, Description), description.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return new OnnxExportResult(dir, bytes, options.Weights);
     }
 

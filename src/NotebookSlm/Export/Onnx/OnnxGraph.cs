@@ -207,7 +207,7 @@ public sealed class OnnxGraph
         if (initializerBytes > externalAbove)
         {
             var location = Path.GetFileName(dataPath);
-            Checkpoints.AtomicFile.Write(dataPath, stream =>
+            Runtime.AtomicFile.Write(dataPath, stream =>
             {
                 long offset = 0;
                 foreach (var init in graph.Initializer.Where(t => t.RawData.Length >= 1024))
@@ -228,6 +228,6 @@ public sealed class OnnxGraph
             });
         }
         else if (File.Exists(dataPath)) File.Delete(dataPath);
-        Checkpoints.AtomicFile.Write(path, stream => model.WriteTo(stream));
+        Runtime.AtomicFile.Write(path, stream => model.WriteTo(stream));
     }
 }

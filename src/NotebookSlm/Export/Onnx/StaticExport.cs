@@ -98,7 +98,7 @@ public static class StaticExport
         };
         if (o.Ranges is not null && !o.Calibration)
             description["ranges"] = JsonSerializer.SerializeToNode(o.Ranges.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary());
-        Checkpoints.AtomicFile.WriteText(Path.Combine(dir, OnnxExport.Description), description.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Runtime.AtomicFile.WriteText(Path.Combine(dir, OnnxExport.Description), description.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return new OnnxExportResult(dir, bytes, OnnxWeights.Fp32);
     }
 
