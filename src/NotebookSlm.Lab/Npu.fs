@@ -3,7 +3,7 @@ namespace NotebookSlm.Lab
 open System.IO
 open System.Text.Json
 open NotebookSlm.Benchmarks
-open NotebookSlm.Data.Corpora
+open NotebookSlm.Corpora
 open NotebookSlm.Data.Readers
 open NotebookSlm.Models
 open NotebookSlm.Tokenization
