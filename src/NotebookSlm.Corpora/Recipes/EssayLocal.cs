@@ -117,11 +117,11 @@ public sealed partial class EssayLocal : ICorpusRecipe
 
         var sources = new List<SourceInfo>
         {
-            new("State of the Union addresses 1790-2021", SotuSpeeches.NpmPackage, TaskCorpusSupport.NpmVersion(SotuSpeeches.NpmPackage),
+            new("State of the Union addresses 1790-2021", SotuSpeeches.NpmPackage, Provisioning.PackageVersion(SotuSpeeches.NpmPackage),
                 "Apache-2.0 package; speeches public domain", sotuFiles.Count, ctx.Sources.NpmPackageDir(SotuSpeeches.NpmPackage)),
-            new("The Debian Administrator's Handbook", "debian-handbook", TaskCorpusSupport.AptVersion("debian-handbook"), "GPL-2.0-or-later or CC-BY-SA-3.0",
+            new("The Debian Administrator's Handbook", "debian-handbook", Provisioning.PackageVersion("debian-handbook"), "GPL-2.0-or-later or CC-BY-SA-3.0",
                 handbookFiles, handbookDir),
-            new("Python 3.11 documentation (howto, tutorial, whatsnew)", "python3.11-doc", TaskCorpusSupport.AptVersion("python3.11-doc"), "PSF-2.0",
+            new("Python 3.11 documentation (howto, tutorial, whatsnew)", "python3.11-doc", Provisioning.PackageVersion("python3.11-doc"), "PSF-2.0",
                 pythonFiles, ctx.Sources.PythonDocs),
         };
         return TaskCorpusSupport.Finish(ctx, this, "ielts", sources,

@@ -118,10 +118,10 @@ public sealed class QaLocal : ICorpusRecipe
         var sotuDir = ctx.Sources.NpmPackageDir(SotuSpeeches.NpmPackage);
         var sources = new List<SourceInfo>
         {
-            new("WordNet 3.0", "wordnet-base", TaskCorpusSupport.AptVersion("wordnet-base"), "WordNet 3.0 licence (permissive)", wnFiles, ctx.Sources.WordNet),
-            new("man pages", "manpages", TaskCorpusSupport.AptVersion("manpages"), "various free licences (/usr/share/doc/manpages/copyright); pages of other packages under their own licences",
+            new("WordNet 3.0", "wordnet-base", Provisioning.PackageVersion("wordnet-base"), "WordNet 3.0 licence (permissive)", wnFiles, ctx.Sources.WordNet),
+            new("man pages", "manpages", Provisioning.PackageVersion("manpages"), "various free licences (/usr/share/doc/manpages/copyright); pages of other packages under their own licences",
                 manFiles, $"English pages under {ctx.Sources.ManPages}/man1..man8, every installed package"),
-            new("State of the Union addresses 1790-2021", SotuSpeeches.NpmPackage, TaskCorpusSupport.NpmVersion(SotuSpeeches.NpmPackage),
+            new("State of the Union addresses 1790-2021", SotuSpeeches.NpmPackage, Provisioning.PackageVersion(SotuSpeeches.NpmPackage),
                 "Apache-2.0 package; speeches public domain", sotuFiles, sotuDir),
         };
         return TaskCorpusSupport.Finish(ctx, this, "squad", sources, splitCounts, counts, removed,

@@ -124,7 +124,7 @@ public sealed class SumLocal : ICorpusRecipe
 
         var sources = new List<SourceInfo>
         {
-            new("man pages", "manpages", TaskCorpusSupport.AptVersion("manpages"), "various free licences (/usr/share/doc/manpages/copyright); pages of other packages under their own licences",
+            new("man pages", "manpages", Provisioning.PackageVersion("manpages"), "various free licences (/usr/share/doc/manpages/copyright); pages of other packages under their own licences",
                 manFiles, $"English pages under {ctx.Sources.ManPages}/man1..man8, every installed package"),
             new("AppStream DEP-11 metadata", "apt lists (Components-*.yml.gz)", Dep11.HeaderTime(appFiles[0]),
                 "per-component metadata licences (mostly CC0-1.0, FSFAP)", appFiles.Count, string.Join(", ", appFiles.Select(Path.GetFileName))),

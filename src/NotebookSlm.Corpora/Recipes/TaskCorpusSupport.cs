@@ -19,8 +19,8 @@ public sealed class TaskCounts : SortedDictionary<string, long>
 /// <summary>
 /// What the four task recipes (qa-local, sum-local, code-local, essay-local) share: the
 /// deterministic Scale subset, seeded per-item random streams, writing text files through
-/// AtomicFile with "\n" line endings and UTF-8 without BOM, Debian package versions for the
-/// manifest, and finishing the manifest (split hashes and counts).
+/// AtomicFile with "\n" line endings and UTF-8 without BOM, and finishing the manifest
+/// (split hashes and counts).
 /// </summary>
 public static class TaskCorpusSupport
 {
@@ -74,38 +74,6 @@ public static class TaskCorpusSupport
             write(w);
             w.Flush();
         });
-
-    static readonly Dictionary<string, string> Versions = new(StringComparer.Ordinal);
-
-    /// <summary>The installed version of a Debian package (dpkg-query), or "unknown" where
-    /// dpkg is missing or the package is not installed.</summary>
-    public static string AptVersion(string package)
-    {
-        lock (Versions)
-        {
-            if (Versions.TryGetValue(package, out var known)) return known;
-            string version = "unknown";
-            try
-            {
-                var psi = new ProcessStartInfo("dpkg-query", ["-W", "-f=${Version}", package])
-                { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-                using var p = Process.Start(psi);
-                if (p is not null)
-                {
-                    var output = p.StandardOutput.ReadToEnd().Trim();
-                    p.StandardError.ReadToEnd();
-                    p.WaitForExit();
-                    if (p.ExitCode == 0 && output.Length > 0) version = output;
-                }
-            }
-            catch (System.ComponentModel.Win32Exception) { }    // no dpkg-query on this machine
-            Versions[package] = version;
-            return version;
-        }
-    }
-
-    /// <summary>The version of an npm package given as name@version.</summary>
-    public static string NpmVersion(string nameAtVersion) => nameAtVersion[(nameAtVersion.LastIndexOf('@') + 1)..];
 
     /// <summary>
     /// Hashes the split files, writes manifest.json beside them and returns it. Splits are

@@ -44,12 +44,10 @@ public static partial class ManPages
 
     static HashSet<string> PackageFiles(IReadOnlyCollection<string> packages)
     {
-        var psi = new System.Diagnostics.ProcessStartInfo("dpkg", ["-L", .. packages]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-            throw new InvalidOperationException($"dpkg -L {string.Join(' ', packages)} failed: {p.StandardError.ReadToEnd().Trim()} (install them, or use RawSources with no ManPagePackages)");
+        var r = Runtime.ProcessRunner.Run("dpkg", ["-L", .. packages]);
+        if (r.ExitCode != 0)
+            throw new InvalidOperationException($"dpkg -L {string.Join(' ', packages)} failed: {r.Stderr.Trim()} (install them, or use RawSources with no ManPagePackages)");
+        var output = r.Stdout;
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
     }
 
