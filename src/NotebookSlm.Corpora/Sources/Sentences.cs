@@ -3,8 +3,8 @@ using System.Text;
 namespace NotebookSlm.Corpora;
 
 /// <summary>
-/// Sentence splitting and word counting for English prose (State of the Union addresses,
-/// man pages, manuals). A sentence ends at '.', '!' or '?' (optionally followed by closing
+/// The one sentence splitter of the corpus recipes, for English prose (State of the Union
+/// addresses, man pages, manuals). A sentence ends at '.', '!' or '?' (optionally followed by closing
 /// quotes or brackets) when whitespace and an upper-case letter, digit or opening quote
 /// follow, unless the word before the period is a known abbreviation ("Mr.", "U.S.", "e.g.")
 /// or a single letter (an initial). Deliberately simple: it is used to cut at sentence
@@ -54,6 +54,36 @@ public static class Sentences
 
     /// <summary>The sentences of <paramref name="text"/> as strings.</summary>
     public static List<string> Split(string text) => Spans(text).Select(s => text.Substring(s.Start, s.Length)).ToList();
+
+    /// <summary>
+    /// Cuts running text without paragraph breaks (a State of the Union address is one line
+    /// of ~8,000 words) into paragraphs of whole sentences, so that paragraph-level
+    /// deduplication and decontamination strip a passage, not a speech: whitespace runs become
+    /// single spaces, and a paragraph closes at the first sentence end after it reaches
+    /// <paramref name="minWords"/> words (the last one may be shorter). Only where the breaks
+    /// fall depends on the splitter; the words and their order are unchanged.
+    /// </summary>
+    public static List<string> Paragraphs(string text, int minWords = 150)
+    {
+        if (minWords < 1) throw new ArgumentOutOfRangeException(nameof(minWords), minWords, "at least one word per paragraph");
+        var collapsed = Collapse(text);
+        var paragraphs = new List<string>();
+        int start = -1, end = 0, words = 0;
+        foreach (var (s, length) in Spans(collapsed))
+        {
+            if (start < 0) start = s;
+            end = s + length;
+            words += DataFormats.Words(collapsed.Substring(s, length));
+            if (words >= minWords)
+            {
+                paragraphs.Add(collapsed[start..end]);
+                start = -1;
+                words = 0;
+            }
+        }
+        if (start >= 0) paragraphs.Add(collapsed[start..end]);
+        return paragraphs;
+    }
 
 
     /// <summary>Collapses every run of whitespace (including no-break spaces) to one space and trims.</summary>

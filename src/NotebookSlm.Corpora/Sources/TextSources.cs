@@ -10,7 +10,7 @@ namespace NotebookSlm.Corpora;
 /// <c>include</c> (a test on the document id) lets a scaled-down build skip files unread.
 /// Python docs and the Debian handbook go through <see cref="HtmlText"/> with their navigation
 /// dropped; Brown is detokenised (<see cref="BrownCorpus"/>); State of the Union speeches, one
-/// line each, are cut into paragraphs of whole sentences (<see cref="SentenceParagraphs"/>);
+/// line each, are cut into paragraphs of whole sentences (<see cref="Sentences.Paragraphs"/>);
 /// WordNet glosses are grouped 100 to a document; man pages go through <see cref="ManPages"/>;
 /// the JDK's documentation comments go through <see cref="JavadocText"/>; the PostgreSQL manual,
 /// the Debian Reference and Git's documentation through <see cref="HtmlText"/> with their
@@ -158,7 +158,7 @@ public static class TextSources
                 throw new DataFormatException(file, 0, "year", "expected a number");
             if (!rootEl.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String)
                 throw new DataFormatException(file, 0, "text", "expected a string holding the address");
-            return new SourceDocument(SotuName, id, SentenceParagraphs.Split(text.GetString()!));
+            return new SourceDocument(SotuName, id, Sentences.Paragraphs(text.GetString()!));
         }
     }
 

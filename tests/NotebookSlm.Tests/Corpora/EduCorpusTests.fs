@@ -179,7 +179,7 @@ let tests =
         }
 
         test "Sentence paragraphs do not break after titles or initials" {
-            let ps = SentenceParagraphs.Split("Mr. Smith went to Washington. He met the U.S. Senate on Jan. 5 there. (Applause.) It was fine.", 1)
+            let ps = Sentences.Paragraphs("Mr. Smith went to Washington. He met the U.S. Senate on Jan. 5 there. (Applause.) It was fine.", 1)
             Expect.equal (List.ofSeq ps) [ "Mr. Smith went to Washington."; "He met the U.S. Senate on Jan. 5 there."; "(Applause.)"; "It was fine." ] "sentences"
         }
 
@@ -187,7 +187,7 @@ let tests =
             let vocab = [| "The"; "end."; "Mr."; "U.S."; "said"; "yes!"; "\"Why?\""; "42"; "(Applause.)"; "and" |]
             let ws = picks |> List.map (fun i -> vocab[abs (i % vocab.Length)])
             let minWords = 1 + abs (minWords % 20)
-            let ps = SentenceParagraphs.Split(String.Join(" ", ws), minWords)
+            let ps = Sentences.Paragraphs(String.Join(" ", ws), minWords)
             let rejoined = ps |> Seq.collect (fun p -> p.Split ' ') |> List.ofSeq
             rejoined = ws && (ps |> Seq.truncate (max 0 (ps.Count - 1)) |> Seq.forall (fun p -> words p >= minWords))
 
