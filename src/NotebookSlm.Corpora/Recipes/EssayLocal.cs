@@ -140,7 +140,7 @@ public sealed partial class EssayLocal : ICorpusRecipe
             if (!TaskCorpusSupport.Keep(key, ctx.Scale)) continue;
             read++;
             var split = Splits.Assign(key, ctx.Seed);
-            var sections = Sections(HtmlProse.Blocks(File.ReadAllText(file)));
+            var sections = Sections(HtmlText.Blocks(File.ReadAllText(file)));
             var page = sections.Count > 0 ? sections[0].Title : "";
             foreach (var (title, paragraphs) in sections)
             {

@@ -59,7 +59,7 @@ public sealed class SumLocal : ICorpusRecipe
 
     /// <summary>The text of an AppStream description: paragraphs and list items, one per line.</summary>
     public static string DescriptionText(string html) =>
-        string.Join("\n", HtmlProse.Blocks(html, listItemsAreParagraphs: true).Where(b => !b.IsHeading).Select(b => b.Text));
+        string.Join("\n", HtmlText.Blocks(html, listItemsAreParagraphs: true).Where(b => !b.IsHeading).Select(b => b.Text));
 
     public Manifest Build(BuildContext ctx)
     {

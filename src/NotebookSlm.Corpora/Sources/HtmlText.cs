@@ -1,6 +1,6 @@
-using System.Net;
 using System.Text;
-using System.Text.RegularExpressions;
+using AngleSharp.Dom;
+using AngleSharp.Html.Parser;
 
 namespace NotebookSlm.Corpora;
 
@@ -18,25 +18,41 @@ public sealed record HtmlTag(string Name, string? Id, string? Class, string? Rol
     }
 }
 
+/// <summary>A heading or a paragraph of prose found in an HTML page, in document order.</summary>
+public sealed record HtmlBlock(bool IsHeading, int Level, string Text);
+
 /// <summary>
-/// HTML to plain paragraphs without a DOM: a single forward scan over tags and text that
-/// keeps paragraph breaks (block elements end a paragraph, <c>br</c> and table rows end a
-/// line), keeps <c>pre</c> blocks line by line, decodes entities, drops script/style and
-/// comments, and lets the caller pick the content region (<c>root</c>) and drop navigation
-/// and boilerplate elements with everything inside them (<c>skip</c>). Tolerates unclosed
-/// <c>p</c>/<c>li</c> (a close tag pops to its nearest matching open tag). No paragraph
-/// contains a blank line, so "\n\n" can join and split them losslessly.
+/// The one HTML-to-text path of the corpus recipes. Pages are parsed by AngleSharp (an HTML5
+/// parser: entities decoded, unclosed <c>p</c>/<c>li</c> and stray tags repaired the way a
+/// browser repairs them, comments, scripts and styles kept out of the text), and the DOM is
+/// walked in document order two ways:
+/// <list type="bullet">
+/// <item><see cref="Paragraphs"/>: all text as paragraphs (edu-local). Block elements end a
+/// paragraph, <c>br</c> and table rows end a line, <c>pre</c> blocks are kept line by line;
+/// the caller picks the content region (<c>root</c>) and drops navigation and boilerplate
+/// elements with everything inside them (<c>skip</c>). No paragraph contains a blank line, so
+/// "\n\n" can join and split them losslessly.</item>
+/// <item><see cref="Blocks"/>: headings and prose paragraphs only (essay-local, sum-local): a
+/// paragraph is a <c>p</c> or a <c>div class="para"</c>; list items are paragraphs when asked
+/// (AppStream) and skipped otherwise (lists in manuals are fragments, not prose); block-level
+/// content nested in a paragraph (lists, code, tables) and whole asides (sidebars,
+/// admonitions, notes, navigation, code listings) are left out, so what remains is running
+/// text, whitespace collapsed.</item>
+/// </list>
 /// </summary>
-public static partial class HtmlText
+public static class HtmlText
 {
-    static readonly HashSet<string> Void = new(StringComparer.Ordinal)
-        { "br", "hr", "img", "meta", "link", "input", "wbr", "area", "base", "col", "embed", "source", "track", "param" };
     static readonly HashSet<string> Block = new(StringComparer.Ordinal)
     {
         "p", "div", "section", "article", "aside", "header", "footer", "nav", "main", "blockquote", "pre", "ul", "ol", "li",
         "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "caption", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5",
         "h6", "hr", "form", "fieldset", "address", "body", "html", "title", "head",
     };
+
+    /// <summary>Parses a page or a fragment (a fragment lands in the body).</summary>
+    public static IDocument Parse(string html) => new HtmlParser().ParseDocument(html);
+
+    static HtmlTag TagOf(IElement e) => new(e.LocalName, e.GetAttribute("id"), e.GetAttribute("class"), e.GetAttribute("role"));
 
     /// <summary>The text paragraphs of <paramref name="html"/>. With <paramref name="root"/>,
     /// only text inside an element it accepts is kept; elements <paramref name="skip"/>
@@ -45,11 +61,7 @@ public static partial class HtmlText
     {
         var paragraphs = new List<string>();
         var sb = new StringBuilder();
-        var stack = new List<(string Name, bool Root, bool Skip)>();
-        int rootDepth = 0, skipDepth = 0, preDepth = 0;
         bool pendingSpace = false, paragraphIsPre = false;
-
-        bool Capturing() => (root is null || rootDepth > 0) && skipDepth == 0;
 
         void Flush()
         {
@@ -60,11 +72,16 @@ public static partial class HtmlText
             paragraphIsPre = false;
         }
 
-        void AppendText(string raw)
+        void LineBreak()
         {
-            if (!Capturing()) return;
-            var text = raw.IndexOf('&') >= 0 ? WebUtility.HtmlDecode(raw) : raw;
-            if (preDepth > 0)
+            while (sb.Length > 0 && sb[^1] == ' ') sb.Length--;
+            if (sb.Length > 0 && sb[^1] != '\n') sb.Append('\n');
+            pendingSpace = false;
+        }
+
+        void Text(string text, bool pre)
+        {
+            if (pre)
             {
                 paragraphIsPre = true;
                 sb.Append(text.Replace("\r", ""));
@@ -79,120 +96,93 @@ public static partial class HtmlText
             }
         }
 
-        void LineBreak()
+        // inRoot: inside an element root accepts (or no root given); text is kept only there.
+        void Walk(INode node, bool inRoot, bool pre)
         {
-            if (!Capturing()) return;
-            while (sb.Length > 0 && sb[^1] == ' ') sb.Length--;
-            if (sb.Length > 0 && sb[^1] != '\n') sb.Append('\n');
-            pendingSpace = false;
+            foreach (var child in node.ChildNodes)
+            {
+                if (child is IText t) { if (inRoot) Text(t.Data, pre); continue; }
+                if (child is not IElement e) continue;
+                var name = e.LocalName;
+                if (name is "script" or "style" or "template") continue;
+                bool block = Block.Contains(name);
+                if (block && inRoot) Flush();
+                if (name == "br") { if (inRoot) LineBreak(); continue; }
+                if (name == "tr" && inRoot) LineBreak();
+                if (name is "td" or "th" && inRoot) pendingSpace = true;
+                var tag = TagOf(e);
+                if (name == "head" || (skip is not null && skip(tag))) { if (block && inRoot) Flush(); continue; }
+                Walk(e, inRoot || (root is not null && root(tag)), pre || name == "pre");
+                if (block && inRoot) Flush();
+            }
         }
 
-        int i = 0, n = html.Length;
-        while (i < n)
-        {
-            int lt = html.IndexOf('<', i);
-            if (lt < 0) { AppendText(html[i..]); break; }
-            if (lt > i) AppendText(html[i..lt]);
-            if (lt + 1 >= n) { AppendText("<"); break; }
-            char c = html[lt + 1];
-            if (html.AsSpan(lt).StartsWith("<!--"))
-            {
-                int end = html.IndexOf("-->", lt + 4, StringComparison.Ordinal);
-                i = end < 0 ? n : end + 3;
-                continue;
-            }
-            if (c is '!' or '?')
-            {
-                int end = html.IndexOf('>', lt);
-                i = end < 0 ? n : end + 1;
-                continue;
-            }
-            if (c == '/')
-            {
-                int end = html.IndexOf('>', lt);
-                if (end < 0) { i = n; break; }
-                var name = html[(lt + 2)..end].Trim().ToLowerInvariant();
-                i = end + 1;
-                int at = stack.FindLastIndex(e => e.Name == name);
-                if (at < 0) continue;
-                if (Block.Contains(name)) Flush();
-                else if (name == "tr") LineBreak();
-                for (int k = stack.Count - 1; k >= at; k--)
-                {
-                    var e = stack[k];
-                    if (e.Root) rootDepth--;
-                    if (e.Skip) skipDepth--;
-                    if (e.Name == "pre") preDepth--;
-                    stack.RemoveAt(k);
-                }
-                continue;
-            }
-            if (!char.IsAsciiLetter(c)) { AppendText("<"); i = lt + 1; continue; }
-
-            int close = TagEnd(html, lt);
-            if (close < 0) { i = n; break; }
-            var tagText = html.AsSpan(lt + 1, close - lt - 1);
-            bool selfClosing = tagText.Length > 0 && tagText[^1] == '/';
-            int nameLen = 0;
-            while (nameLen < tagText.Length && (char.IsAsciiLetterOrDigit(tagText[nameLen]) || tagText[nameLen] is ':' or '-')) nameLen++;
-            var tagName = tagText[..nameLen].ToString().ToLowerInvariant();
-            i = close + 1;
-
-            if (tagName is "script" or "style")
-            {
-                int end = html.IndexOf("</" + tagName, i, StringComparison.OrdinalIgnoreCase);
-                int gt = end < 0 ? -1 : html.IndexOf('>', end);
-                i = gt < 0 ? n : gt + 1;
-                continue;
-            }
-            var tag = ParseTag(tagName, tagText[nameLen..].ToString());
-            if (Block.Contains(tagName)) Flush();
-            if (tagName == "br") { LineBreak(); continue; }
-            if (tagName is "td" or "th") pendingSpace = true;
-            if (selfClosing || Void.Contains(tagName)) continue;
-
-            bool isRoot = root is not null && root(tag);
-            bool isSkip = tagName == "head" || (skip is not null && skip(tag));
-            if (isRoot) rootDepth++;
-            if (isSkip) skipDepth++;
-            if (tagName == "pre") preDepth++;
-            stack.Add((tagName, isRoot, isSkip));
-        }
+        Walk(Parse(html), root is null, false);
         Flush();
         return paragraphs;
     }
 
-    /// <summary>The index of the '>' closing the tag opened at <paramref name="lt"/>, skipping
-    /// quoted attribute values; -1 when the tag never closes.</summary>
-    static int TagEnd(string html, int lt)
-    {
-        char quote = '\0';
-        for (int k = lt + 1; k < html.Length; k++)
-        {
-            char ch = html[k];
-            if (quote != '\0') { if (ch == quote) quote = '\0'; }
-            else if (ch is '"' or '\'') quote = ch;
-            else if (ch == '>') return k;
-        }
-        return -1;
-    }
+    static readonly HashSet<string> ProseSkip = ["script", "style", "pre", "table", "head", "nav", "footer", "dl", "template"];
+    static readonly HashSet<string> NestedBlocks = ["div", "ul", "ol", "pre", "table", "dl", "blockquote", "p"];
+    static readonly string[] SkipClasses =
+    [
+        "sidebar", "admonition", "note", "warning", "tip", "important", "caution", "seealso", "example",
+        "programlisting", "screen", "highlight", "footnote", "headerlink", "docnav", "navigation", "related",
+        "sphinxsidebar", "toctree-wrapper", "footer", "versionadded", "versionchanged", "deprecated", "literal-block",
+        "titlepage-note", "indexterm",
+    ];
 
-    static HtmlTag ParseTag(string name, string attributes)
+    /// <summary>Headings (h1-h4) and prose paragraphs of <paramref name="html"/> in order;
+    /// empty ones dropped (the Sphinx pages of the Python docs, the DocBook pages of the Debian
+    /// handbook, the HTML fragments of AppStream descriptions).</summary>
+    public static List<HtmlBlock> Blocks(string html, bool listItemsAreParagraphs = false)
     {
-        string? id = null, cls = null, role = null;
-        if (attributes.Length > 0)
-            foreach (Match m in Attribute().Matches(attributes))
+        var blocks = new List<HtmlBlock>();
+
+        bool Skipped(IElement e, bool inParagraph)
+        {
+            var name = e.LocalName;
+            var cls = e.GetAttribute("class") ?? "";
+            return ProseSkip.Contains(name) || SkipClasses.Any(s => cls.Contains(s, StringComparison.Ordinal))
+                || (!listItemsAreParagraphs && name == "li")
+                || (inParagraph && NestedBlocks.Contains(name));
+        }
+
+        void Capture(INode node, StringBuilder text)
+        {
+            foreach (var child in node.ChildNodes)
             {
-                var value = m.Groups[2].Success ? m.Groups[2].Value : m.Groups[3].Success ? m.Groups[3].Value : m.Groups[4].Value;
-                switch (m.Groups[1].Value.ToLowerInvariant())
+                if (child is IText t) text.Append(t.Data);
+                else if (child is IElement e)
                 {
-                    case "id": id = value; break;
-                    case "class": cls = value; break;
-                    case "role": role = value; break;
+                    if (e.LocalName == "br") text.Append(' ');
+                    else if (!Skipped(e, inParagraph: true)) Capture(e, text);
                 }
             }
-        return new HtmlTag(name, id, cls, role);
+        }
+
+        void Walk(INode node)
+        {
+            foreach (var child in node.ChildNodes)
+            {
+                if (child is not IElement e || Skipped(e, inParagraph: false)) continue;
+                var name = e.LocalName;
+                bool heading = name.Length == 2 && name[0] == 'h' && name[1] is >= '1' and <= '4';
+                bool paragraph = name == "p" || (name == "div" && e.ClassList.Contains("para")) || (listItemsAreParagraphs && name == "li");
+                if (!heading && !paragraph) { Walk(e); continue; }
+                var text = new StringBuilder();
+                Capture(e, text);
+                var collapsed = Sentences.Collapse(text.ToString());
+                if (collapsed.Length > 0) blocks.Add(new HtmlBlock(heading, heading ? name[1] - '0' : 0, collapsed));
+            }
+        }
+
+        Walk(Parse(html));
+        return blocks;
     }
+
+    /// <summary>The page's &lt;title&gt; text, decoded and whitespace-collapsed, or "" when it has none.</summary>
+    public static string Title(string html) => Sentences.Collapse(Parse(html).Title ?? "");
 
     /// <summary>A pre block: no trailing spaces, no blank lines (they would read as paragraph
     /// breaks), no leading or trailing empty lines; indentation kept.</summary>
@@ -201,7 +191,4 @@ public static partial class HtmlText
         var lines = s.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0);
         return string.Join('\n', lines);
     }
-
-    [GeneratedRegex("([A-Za-z_:][-A-Za-z0-9_:.]*)\\s*=\\s*(?:\"([^\"]*)\"|'([^']*)'|([^\\s>]+))")]
-    private static partial Regex Attribute();
 }

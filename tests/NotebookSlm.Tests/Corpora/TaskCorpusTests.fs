@@ -403,11 +403,11 @@ let tests =
                 + "<h2>6.2.&nbsp;Title<a class=\"headerlink\">¶</a></h2><p>One &lt;two&gt;\n  three.</p><pre>code()</pre>"
                 + "<div class=\"para\">Para <code>cmd</code> text.<div class=\"itemizedlist\"><ul><li>item</li></ul></div></div>"
                 + "<div class=\"sidebar\"><p>aside</p></div><ul><li><p>fragment</p></li></ul><p>Last<br/>line</p></body></html>"
-            let blocks = HtmlProse.Blocks html |> List.ofSeq
+            let blocks = HtmlText.Blocks html |> List.ofSeq
             Expect.equal blocks [ HtmlBlock(true, 2, "6.2. Title"); HtmlBlock(false, 0, "One <two> three."); HtmlBlock(false, 0, "Para cmd text.")
                                   HtmlBlock(false, 0, "Last line") ] "blocks"
-            Expect.equal (HtmlProse.Title html) "T & U" "title"
-            let items = HtmlProse.Blocks("<p>Intro:</p><ul><li>one</li><li>two</li></ul>", true) |> Seq.map (fun b -> b.Text) |> List.ofSeq
+            Expect.equal (HtmlText.Title html) "T & U" "title"
+            let items = HtmlText.Blocks("<p>Intro:</p><ul><li>one</li><li>two</li></ul>", true) |> Seq.map (fun b -> b.Text) |> List.ofSeq
             Expect.equal items [ "Intro:"; "one"; "two" ] "list items as paragraphs when asked"
         }
 
