@@ -13,6 +13,7 @@ System.Runtime.Loader.AssemblyLoadContext.Default.add_Resolving(fun _ name ->
 
 #r "../src/NotebookSlm.Lab/bin/Release/net10.0/TorchSharp.dll"
 #r "../src/NotebookSlm.Lab/bin/Release/net10.0/NotebookSlm.dll"
+#r "../src/NotebookSlm.Lab/bin/Release/net10.0/NotebookSlm.Corpora.dll"
 #r "../src/NotebookSlm.Lab/bin/Release/net10.0/Newtonsoft.Json.dll"
 #r "../src/NotebookSlm.Lab/bin/Release/net10.0/DynamicObj.dll"
 #r "../src/NotebookSlm.Lab/bin/Release/net10.0/Giraffe.ViewEngine.dll"

@@ -12,7 +12,7 @@
 open System.IO
 open System.Diagnostics
 open NotebookSlm.Data
-open NotebookSlm.Data.Corpora
+open NotebookSlm.Corpora
 open NotebookSlm.Reporting
 open NotebookSlm.Tokenization
 open NotebookSlm.Lab

@@ -15,7 +15,7 @@
 open System.IO
 open NotebookSlm.Models
 open NotebookSlm.Accounting
-open NotebookSlm.Data.Corpora
+open NotebookSlm.Corpora
 open NotebookSlm.Benchmarks
 open NotebookSlm.Reporting
 open NotebookSlm.Lab

@@ -2,7 +2,7 @@ namespace NotebookSlm.Lab
 
 open System.IO
 open NotebookSlm.Benchmarks
-open NotebookSlm.Data.Corpora
+open NotebookSlm.Corpora
 open NotebookSlm.Data.Readers
 open NotebookSlm.Models
 open NotebookSlm.Tokenization

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using NotebookSlm.Data;
-using NotebookSlm.Data.Corpora;
+using NotebookSlm.Corpora;
 using NotebookSlm.Reporting;
 using NotebookSlm.Tokenization;
 

@@ -49,7 +49,7 @@ static class TokenizeCommand
         var train = new Command("train", "train a SentencePiece tokenizer on local text (Debian's spm_train)") { input, corpus, output, vocab, type, seed };
         train.SetAction(r => Cli.Run(() =>
         {
-            Data.Corpora.Provisioning.EnsureApt(["sentencepiece"], Console.Error.WriteLine);
+            Corpora.Provisioning.EnsureApt(["sentencepiece"], Console.Error.WriteLine);
             var options = new SentencePieceTrainingOptions { VocabSize = r.GetValue(vocab), ModelType = r.GetValue(type)!, Seed = r.GetValue(seed) };
             var path = (r.GetValue(corpus), r.GetValue(input)) switch
             {

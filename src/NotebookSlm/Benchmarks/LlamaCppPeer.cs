@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -55,7 +54,7 @@ public static class LlamaCppPeer
         log?.Invoke($"npm i -E node-llama-cpp@{NodeLlamaCppVersion} (into {prefix})");
         var (code, _, err) = Run("npm", ["i", "-E", $"node-llama-cpp@{NodeLlamaCppVersion}", "--no-audit", "--no-fund"], staging, TimeSpan.FromMinutes(15));
         if (code != 0 || !Installed(staging))
-            throw new InvalidOperationException($"npm i -E node-llama-cpp@{NodeLlamaCppVersion} failed (exit code {code}): {Tail(err)}");
+            throw new InvalidOperationException($"npm i -E node-llama-cpp@{NodeLlamaCppVersion} failed (exit code {code}): {ProcessRunner.Tail(err)}");
         if (Directory.Exists(prefix)) Directory.Delete(prefix, true);
         Directory.Move(staging, prefix);
         return prefix;
@@ -118,9 +117,9 @@ public static class LlamaCppPeer
         try
         {
             var (code, stdout, stderr) = Run("node", [script, requestPath], prefix, TimeSpan.FromHours(3));
-            if (code != 0) throw new InvalidOperationException($"llama.cpp driver failed (exit code {code}): {Tail(stderr)}");
+            if (code != 0) throw new InvalidOperationException($"llama.cpp driver failed (exit code {code}): {ProcessRunner.Tail(stderr)}");
             var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.TrimStart().StartsWith('{'))
-                ?? throw new InvalidOperationException($"llama.cpp driver printed no JSON: {Tail(stdout + stderr)}");
+                ?? throw new InvalidOperationException($"llama.cpp driver printed no JSON: {ProcessRunner.Tail(stdout + stderr)}");
             return JsonNode.Parse(line)!;
         }
         finally { File.Delete(requestPath); }
@@ -128,22 +127,7 @@ public static class LlamaCppPeer
 
     static (int Code, string Stdout, string Stderr) Run(string file, IEnumerable<string> args, string cwd, TimeSpan timeout)
     {
-        var psi = new ProcessStartInfo(file, args)
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = cwd, UseShellExecute = false,
-        };
-        psi.Environment["NODE_LLAMA_CPP_SKIP_DOWNLOAD"] = "true";
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeout))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"`{file} {string.Join(' ', args)}` ran past {timeout}");
-        }
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
+        var r = ProcessRunner.Run(file, args, cwd, new Dictionary<string, string?> { ["NODE_LLAMA_CPP_SKIP_DOWNLOAD"] = "true" }, timeout);
+        return (r.ExitCode, r.Stdout, r.Stderr);
     }
-
-    static string Tail(string s) => s.Length <= 2000 ? s.Trim() : "..." + s[^2000..].Trim();
 }

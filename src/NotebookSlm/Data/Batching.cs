@@ -53,7 +53,7 @@ public static class Batching
         o.Validate();
         var order = Enumerable.Range(0, data.Count).ToList();
         var rng = new Random(HashCode.Combine(o.Seed, epoch));
-        if (o.Shuffle) order = Corpora.Splits.Shuffle(order, rng.Next());
+        if (o.Shuffle) order = Shuffling.Shuffle(order, rng.Next());
         int pool = o.BatchSize * o.BucketBatches;
         var batches = new List<IReadOnlyList<TokenizedPair>>();
         for (int start = 0; start < order.Count; start += pool)
@@ -68,7 +68,7 @@ public static class Batching
                 batches.Add(batch);
             }
         }
-        return o.Shuffle ? Corpora.Splits.Shuffle(batches, rng.Next()) : batches;
+        return o.Shuffle ? Shuffling.Shuffle(batches, rng.Next()) : batches;
     }
 
     /// <summary>Share of padding in the batches' source and target tensors (what bucketing saves).</summary>

@@ -1,5 +1,3 @@
-using NotebookSlm.Data.Corpora;
-
 namespace NotebookSlm.Data;
 
 /// <summary>What <see cref="Decontamination.Apply"/> did to one document: the paragraphs left

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Tokenization;
 
@@ -51,19 +52,13 @@ public static class TokenizerTraining
             $"--user_defined_symbols={symbols}", $"--input_sentence_size={o.InputSentenceSize}",
             "--shuffle_input_sentence=true", $"--random_seed={o.Seed}", $"--num_threads={o.Threads}",
         };
-        var psi = new ProcessStartInfo(exe, args) { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = work };
         var clock = Stopwatch.StartNew();
-        using var p = Process.Start(psi)!;
-        var stderr = new StringBuilder();
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        p.BeginErrorReadLine();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
+        var run = ProcessRunner.Run(exe, args, work);
+        if (run.ExitCode != 0)
         {
             Directory.Delete(work, recursive: true);
-            var tail = string.Join('\n', stderr.ToString().Split('\n').TakeLast(8));
-            throw new InvalidOperationException($"spm_train failed (exit {p.ExitCode}) on {string.Join(", ", inputFiles)}:\n{tail}");
+            var tail = string.Join('\n', run.Stderr.Split('\n').TakeLast(8));
+            throw new InvalidOperationException($"spm_train failed (exit {run.ExitCode}) on {string.Join(", ", inputFiles)}:\n{tail}");
         }
         foreach (var ext in new[] { ".model", ".vocab" }) File.Move(tmpPrefix + ext, outputPrefix + ext, overwrite: true);
         Directory.Delete(work, recursive: true);
