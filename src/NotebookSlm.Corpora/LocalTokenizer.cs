@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using NotebookSlm.Data.Readers;
 using NotebookSlm.Tokenization;
 
 namespace NotebookSlm.Corpora;
@@ -25,7 +26,7 @@ public static class LocalTokenizer
             return new TrainedTokenizer(model, vocabSize, double.Parse(File.ReadAllText(timing), CultureInfo.InvariantCulture));
         Provisioning.EnsureApt(["sentencepiece"], log);
         var clock = Stopwatch.StartNew();
-        TokenizerTraining.TrainOnDocuments(train, prefix, new SentencePieceTrainingOptions { VocabSize = vocabSize, Seed = o.Seed }, log);
+        TokenizerTraining.TrainOnDocuments(DocumentsJsonl.Read(train).Select(d => d.Text), train, prefix, new SentencePieceTrainingOptions { VocabSize = vocabSize, Seed = o.Seed }, log);
         var seconds = clock.Elapsed.TotalSeconds;
         Runtime.AtomicFile.WriteText(timing, seconds.ToString("F1", CultureInfo.InvariantCulture));
         return new TrainedTokenizer(model, vocabSize, seconds);

@@ -53,7 +53,7 @@ static class TokenizeCommand
             var options = new SentencePieceTrainingOptions { VocabSize = r.GetValue(vocab), ModelType = r.GetValue(type)!, Seed = r.GetValue(seed) };
             var path = (r.GetValue(corpus), r.GetValue(input)) switch
             {
-                ({ } docs, null or { Length: 0 }) => TokenizerTraining.TrainOnDocuments(docs, r.GetValue(output)!, options, Console.WriteLine),
+                ({ } docs, null or { Length: 0 }) => TokenizerTraining.TrainOnDocuments(Data.Readers.DocumentsJsonl.Read(docs).Select(d => d.Text), docs, r.GetValue(output)!, options, Console.WriteLine),
                 (null, { Length: > 0 } files) => TokenizerTraining.TrainSentencePiece(files, r.GetValue(output)!, options, Console.WriteLine),
                 _ => throw new ArgumentException("give either --input files or --documents, not both"),
             };

@@ -67,25 +67,26 @@ public static class TokenizerTraining
     }
 
     /// <summary>
-    /// Trains on a documents corpus (edu-local's train.jsonl): its paragraphs, one a line, go
-    /// to a scratch file that spm_train samples from. Returns the .model path.
+    /// Trains on documents (edu-local's train split, say): their paragraphs, one a line, go to a
+    /// scratch file that spm_train samples from. <paramref name="source"/> names them in the log.
+    /// Returns the .model path.
     /// </summary>
-    public static string TrainOnDocuments(string documentsJsonl, string outputPrefix, SentencePieceTrainingOptions o, Action<string>? log = null)
+    public static string TrainOnDocuments(IEnumerable<string> documents, string source, string outputPrefix, SentencePieceTrainingOptions o, Action<string>? log = null)
     {
         var scratch = Path.Combine(Path.GetTempPath(), $"notebookslm-spm-input-{Guid.NewGuid():N}.txt");
         try
         {
             long lines = 0;
             using (var w = new StreamWriter(scratch, false, new UTF8Encoding(false)))
-                foreach (var doc in Data.Readers.DocumentsJsonl.Read(documentsJsonl))
-                    foreach (var para in doc.Text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
+                foreach (var text in documents)
+                    foreach (var para in text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
                     {
                         // spm_train reads a line as a sentence; inner newlines (code blocks) become spaces.
                         w.Write(para.Replace('\n', ' '));
                         w.Write('\n');
                         lines++;
                     }
-            log?.Invoke($"{lines:N0} paragraphs from {documentsJsonl}");
+            log?.Invoke($"{lines:N0} paragraphs from {source}");
             return TrainSentencePiece([scratch], outputPrefix, o, log);
         }
         finally { File.Delete(scratch); }

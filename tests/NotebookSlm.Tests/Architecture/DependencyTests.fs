@@ -89,7 +89,8 @@ let usesFrom (from: string) =
 let expectNone (from: string) (forbidden: string list) =
     let offending =
         usesFrom from |> List.filter (fun (_, ns) -> forbidden |> List.exists (fun f -> ns = f || ns.StartsWith(f + ".")))
-    Expect.isEmpty offending $"{from} uses none of {forbidden} (docs/architecture.md)"
+    let shown = String.Join("; ", offending |> List.map (fun (t, ns) -> $"{t} uses {ns}"))
+    Expect.isTrue offending.IsEmpty $"{from} may use none of {forbidden} (docs/architecture.md), but: {shown}"
 
 [<Tests>]
 let tests =

@@ -335,6 +335,16 @@ let tests =
             expectError<DataFormatException> (fun () -> IeltsCsv.Read path |> Seq.iter ignore) [ $"{path}:1:"; "field 'band'"; "'evaluation'" ]
         }
 
+        test "a stray quote and text after a closing quote are errors naming the record's line" {
+            let stray = writeTemp "s.csv" "prompt,essay,band\np,e,5\np,ab\"c,6\n"
+            expectError<DataFormatException> (fun () -> Csv.Read stray |> Seq.iter ignore) [ $"{stray}:3:"; "inside an unquoted field" ]
+            let after = writeTemp "a.csv" "prompt,essay,band\n\"p\nq\"x,e,5\n"
+            expectError<DataFormatException> (fun () -> Csv.Read after |> Seq.iter ignore) [ $"{after}:2:"; "after a closing quote" ]
+            let lines = writeTemp "l.csv" "a,b\r\r\n\"x\ny\",z\rc,d"
+            Expect.equal [ for r in Csv.Read lines -> r.Line, List.ofSeq r.Fields ] [ 1L, [ "a"; "b" ]; 3L, [ "x\ny"; "z" ]; 5L, [ "c"; "d" ] ]
+                "CR, CRLF and LF records; an empty line skipped; records start where they start"
+        }
+
         test "an unterminated quote is an error naming the line where the record starts" {
             let path = writeTemp "q.csv" "prompt,essay,band\np,\"never closed\n\nmore,5\n"
             expectError<DataFormatException> (fun () -> IeltsCsv.Read path |> Seq.iter ignore) [ $"{path}:2:"; "unterminated" ]
