@@ -74,7 +74,7 @@ let png = Charts.save "quickstart-decode" figure
 let results =
     Results.write "quickstart" (TorchSharp.torch.get_num_threads ())
         {| input_tokens = input; new_tokens = newTokens; repeats = repeats; scale = dataOptions.Scale |}
-        {| corpora = [ for m in corpora -> {| name = m.Name; format = m.Format; train = m.Examples "train"; validation = m.Examples "val"
+        {| corpora = [ for m in corpora -> {| name = m.Name; format = m.Format; train = m.Examples "train"; validation = m.Examples "val";
                                                test = m.Examples "test"; labels = m.Labels |} ]
            tokenizer = {| path = tokenizer.Path; vocab = tokenizer.VocabSize |}; analytic = costs; timings = timings |}
 let summary = Path.Combine(Path.GetDirectoryName results, "quickstart.md")
