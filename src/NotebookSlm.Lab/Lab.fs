@@ -1,7 +1,6 @@
 namespace NotebookSlm.Lab
 
 open System
-open System.Diagnostics
 open System.IO
 open Plotly.NET
 open NotebookSlm.Reporting
@@ -122,15 +121,13 @@ module Charts =
               "--disable-background-networking"; "--disable-component-update"; "--disable-sync"; "--hide-scrollbars"
               $"--user-data-dir={profileDir}"; $"--window-size={width + 20},{height + 20}"
               "--virtual-time-budget=10000"; $"--screenshot={full}"; $"file://{page}" ]
-        let psi = ProcessStartInfo(findChromium (), args, RedirectStandardOutput = true, RedirectStandardError = true)
-        use p = Process.Start psi
-        let err = p.StandardError.ReadToEndAsync()
-        p.StandardOutput.ReadToEnd() |> ignore
-        if not (p.WaitForExit 120000) then (p.Kill true; failwith "Chromium did not finish within 120 s")
-        File.Delete page
-        try Directory.Delete(profileDir, true) with _ -> ()
-        if p.ExitCode <> 0 || not (File.Exists full) then
-            failwith $"Chromium failed to write {full} (exit {p.ExitCode}): {err.Result}"
+        let r =
+            try NotebookSlm.Runtime.ProcessRunner.Run(findChromium (), args, timeout = TimeSpan.FromSeconds 120.0)
+            finally
+                File.Delete page
+                try Directory.Delete(profileDir, true) with _ -> ()
+        if r.ExitCode <> 0 || not (File.Exists full) then
+            failwith $"Chromium failed to write {full} (exit {r.ExitCode}): {NotebookSlm.Runtime.ProcessRunner.Tail r.Stderr}"
         full
 
     /// Saves NAME.png under this profile's figures folder and returns its path.

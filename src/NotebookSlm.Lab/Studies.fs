@@ -1,7 +1,6 @@
 namespace NotebookSlm.Lab
 
 open System
-open System.Diagnostics
 open System.IO
 open NotebookSlm.Reporting
 
@@ -22,10 +21,11 @@ type Staleness =
 
 module Studies =
     // What produces each study's numbers, as paths from the repository root. Shared by all:
-    // the runtime loader, the models, and the results schema itself.
-    // Package versions are not listed: the stamp records them, and a results file made with
-    // other versions of TorchSharp, libtorch, ONNX Runtime or the tokenizers is stale.
-    let private common = [ "src/NotebookSlm/Runtime"; "src/NotebookSlm/Models"; "src/NotebookSlm/Reporting/RunInfo.cs"; "src/NotebookSlm/Reporting/ResultsFile.cs" ]
+    // the runtime loader and the models. Not listed: the stamp and the schema (RunInfo,
+    // ResultsFile), which compute no number (a file of another schema fails to read anyway),
+    // and package versions, which the stamp records: a results file made with other versions of
+    // TorchSharp, libtorch, ONNX Runtime or the tokenizers is stale.
+    let private common = [ "src/NotebookSlm/Runtime"; "src/NotebookSlm/Models" ]
     let private generation = [ "src/NotebookSlm/Generation"; "src/NotebookSlm/Reporting/Stats.cs" ]
     let private onnx = [ "src/NotebookSlm/Export/Onnx"; "src/NotebookSlm/Accounting"; "src/NotebookSlm/Benchmarks/MachineProbe.cs"; "src/NotebookSlm/Benchmarks/Latency.cs" ]
 
@@ -34,8 +34,7 @@ module Studies =
             Code = common @ generation @ [ "src/NotebookSlm/Benchmarks/GenerationBench.cs"; "src/NotebookSlm.Cli/Commands/BenchCommands.cs" ]
             Render = Render.benchGenerate }
           { Name = "data"; Command = "dotnet fsi build.fsx data --profile full"
-            Code = [ "src/NotebookSlm/Data"; "src/NotebookSlm/Tokenization"; "src/NotebookSlm/Assets/Tokenizers"; "src/NotebookSlm.Corpora"; "experiments/data.fsx";
-                     "src/NotebookSlm/Reporting/RunInfo.cs"; "src/NotebookSlm/Reporting/ResultsFile.cs" ]
+            Code = [ "src/NotebookSlm/Runtime"; "src/NotebookSlm/Data"; "src/NotebookSlm/Tokenization"; "src/NotebookSlm/Assets/Tokenizers"; "src/NotebookSlm.Corpora"; "experiments/data.fsx" ]
             Render = Render.Data.blocks }
           { Name = "efficiency"; Command = "dotnet fsi build.fsx efficiency --profile full"
             Code = common @ generation @ onnx @ [ "src/NotebookSlm/Benchmarks/PeakMemory.cs"; "src/NotebookSlm.Cli/Commands/BenchCommands.cs";
@@ -55,12 +54,8 @@ module Studies =
         |> Option.defaultWith (fun () -> invalidArg "name" $"""no study '{name}': expected one of {String.Join(", ", all |> List.map (fun s -> s.Name))}""")
 
     let private git (root: string) (args: string list) =
-        let psi = ProcessStartInfo("git", args, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root)
-        use p = Process.Start psi
-        let out = p.StandardOutput.ReadToEnd()
-        p.StandardError.ReadToEnd() |> ignore
-        p.WaitForExit()
-        p.ExitCode, out.Trim()
+        let r = NotebookSlm.Runtime.ProcessRunner.Run("git", args, root)
+        r.ExitCode, r.Stdout.Trim()
 
     /// The last commit that changed the study's code.
     let lastChange (root: string) (study: Study) =
@@ -91,20 +86,17 @@ module Studies =
 module Readme =
     let private resultsPath (root: string) (name: string) = Path.Combine(root, "experiments", "results", name + ".json")
 
-    /// (section, Markdown) for every generated section; an error when any results file is
-    /// missing or stale (the README never quotes numbers its code no longer makes).
+    /// (section, Markdown) for every section whose results are fresh, and one line per study
+    /// whose results file is missing or stale (its section must not be rendered from it).
     let sections (root: string) =
-        let problems, rendered =
-            Studies.all
-            |> List.map (fun s ->
+        let outcomes =
+            [ for s in Studies.all ->
                 let path = resultsPath root s.Name
                 match Studies.staleness root s path with
-                | Fresh -> None, Some(s.Name, Report.markdown (s.Render(ResultsFile.Read path)))
-                | Missing why | Stale why -> Some $"{s.Name}: {why}", None)
-            |> List.unzip
-        match List.choose id problems with
-        | [] -> ("presets", Report.markdown (Render.presets ())) :: List.choose id rendered
-        | ps -> failwith ("the README cannot be regenerated:\n  " + String.Join("\n  ", ps))
+                | Fresh -> Choice1Of2(s.Name, Report.markdown (s.Render(ResultsFile.Read path)))
+                | Missing why | Stale why -> Choice2Of2 $"{s.Name}: {why}" ]
+        ("presets", Report.markdown (Render.presets ())) :: List.choose (function Choice1Of2 x -> Some x | _ -> None) outcomes,
+        List.choose (function Choice2Of2 x -> Some x | _ -> None) outcomes
 
     let private replace (text: string) (name: string) (content: string) =
         let b, e = $"<!-- {name}:begin -->", $"<!-- {name}:end -->"
@@ -112,21 +104,23 @@ module Readme =
         if i < 0 || j < i then failwith $"README.md has no {b} ... {e} section"
         text[.. i + b.Length - 1] + "\n" + content.TrimEnd() + "\n" + text[j..]
 
-    /// The README with every generated section rendered anew.
-    let render (root: string) =
-        let path = Path.Combine(root, "README.md")
-        sections root |> List.fold (fun text (name, content) -> replace text name content) (File.ReadAllText path)
+    let private failure (problems: string list) =
+        "these README sections cannot be rendered:\n  " + String.Join("\n  ", problems)
 
-    /// Writes the regenerated README; returns its path.
+    /// Rewrites every section whose results are fresh; then fails, naming each study whose
+    /// results file is missing or stale (its section keeps its old text, and the command fails).
     let write (root: string) =
         let path = Path.Combine(root, "README.md")
-        File.WriteAllText(path, render root)
+        let fresh, problems = sections root
+        File.WriteAllText(path, fresh |> List.fold (fun text (name, content) -> replace text name content) (File.ReadAllText path))
+        if not problems.IsEmpty then failwith (failure problems)
         path
 
-    /// The sections whose committed text differs from what the results render to (empty: up to date).
+    /// What `readme --check` reports: the sections whose committed text differs from what their
+    /// results render to, and the studies whose results are missing or stale (both empty: up to date).
     let check (root: string) =
         let current = File.ReadAllText(Path.Combine(root, "README.md"))
-        let fresh = render root
-        if current = fresh then [] else
-            [ for name, content in sections root do
-                if not (current.Contains($"<!-- {name}:begin -->\n" + content.TrimEnd() + "\n<!-- {name}:end -->")) then yield name ]
+        let fresh, problems = sections root
+        [ for name, content in fresh do
+            if not (current.Contains($"<!-- {name}:begin -->\n" + content.TrimEnd() + $"\n<!-- {name}:end -->")) then yield name ],
+        problems

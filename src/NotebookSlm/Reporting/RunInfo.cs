@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
 
@@ -32,23 +31,10 @@ public sealed record RunInfo(
     public static string GitCommit(out bool dirty)
     {
         dirty = false;
-        var head = Git("rev-parse HEAD");
+        var head = Runtime.ProcessRunner.TryOutput("git", ["rev-parse", "HEAD"]);
         if (head is null) return Environment.GetEnvironmentVariable("NOTEBOOKSLM_COMMIT") ?? "unknown";
-        dirty = !string.IsNullOrWhiteSpace(Git("status --porcelain --untracked-files=no"));
-        return head.Trim();
-    }
-
-    static string? Git(string args)
-    {
-        try
-        {
-            var psi = new ProcessStartInfo("git", args) { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var p = Process.Start(psi)!;
-            var output = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            return p.ExitCode == 0 ? output : null;
-        }
-        catch (System.ComponentModel.Win32Exception) { return null; }
+        dirty = !string.IsNullOrWhiteSpace(Runtime.ProcessRunner.TryOutput("git", ["status", "--porcelain", "--untracked-files=no"]));
+        return head;
     }
 }
 

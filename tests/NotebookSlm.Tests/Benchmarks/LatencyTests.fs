@@ -4,20 +4,11 @@ open Expecto
 open NotebookSlm.Models
 open NotebookSlm.Accounting
 open NotebookSlm.Benchmarks
-open NotebookSlm.Reporting
 open NotebookSlm.Export.Onnx
 
 [<Tests>]
 let tests =
     testList "Latency harness" [
-        test "statistics: mean, median and p90 interpolate between ranks" {
-            let s = Stats.Of([| 1.0; 2.0; 3.0; 4.0; 10.0 |])
-            Expect.equal s.Mean 4.0 "mean"
-            Expect.equal s.Median 3.0 "median"
-            Expect.floatClose Accuracy.high s.P90 7.6 "p90 = 4 + 0.6 * (10 - 4)"
-            Expect.equal (s.Min, s.Max) (1.0, 10.0) "range"
-        }
-
         test "peak memory reads /proc status lines both padded and past eight digits, and refuses others" {
             Expect.equal (PeakMemory.StatusKiB "VmHWM:\t  123456 kB") 123456L "padded"
             Expect.equal (PeakMemory.StatusKiB "VmHWM:\t19876543 kB") 19876543L "tab only (from 9.5 GiB)"
