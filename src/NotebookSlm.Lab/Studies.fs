@@ -69,17 +69,19 @@ module Studies =
     let staleness (root: string) (study: Study) (resultsPath: string) =
         if not (File.Exists resultsPath) then Missing $"{resultsPath} does not exist: run `{study.Command}`"
         else
-            let d = ResultsFile.Read resultsPath
-            let last = lastChange root study
-            if d.Study <> study.Name then Stale $"{resultsPath} holds study '{d.Study}', not '{study.Name}'"
-            elif d.Run.Profile <> "full" then Stale $"{resultsPath} is a {d.Run.Profile} run; the README quotes full runs: run `{study.Command}`"
-            elif d.Run.Dirty then Stale $"{resultsPath} was produced from a working tree with uncommitted changes (at {d.Run.Commit[..9]}): rerun `{study.Command}` from a clean tree"
-            elif not (d.Run.Libraries.SameLibrariesAs LibraryVersions.Current) then
-                Stale $"{resultsPath} was produced with {d.Run.Libraries}; this build uses {LibraryVersions.Current}: rerun `{study.Command}`"
-            elif fst (git root [ "cat-file"; "-e"; d.Run.Commit + "^{commit}" ]) <> 0 then Stale $"{resultsPath} names commit {d.Run.Commit[..9]}, which this repository does not have"
-            elif fst (git root [ "merge-base"; "--is-ancestor"; last; d.Run.Commit ]) <> 0 then
-                Stale $"{resultsPath} was produced at {d.Run.Commit[..9]}, before {last[..9]} changed its code: rerun `{study.Command}`"
-            else Fresh
+            match (try Choice1Of2(ResultsFile.Read resultsPath) with :? InvalidDataException as e -> Choice2Of2 e.Message) with
+            | Choice2Of2 why -> Stale $"{why} (`{study.Command}` writes it anew)"
+            | Choice1Of2 d ->
+                let last = lastChange root study
+                if d.Study <> study.Name then Stale $"{resultsPath} holds study '{d.Study}', not '{study.Name}'"
+                elif d.Run.Profile <> "full" then Stale $"{resultsPath} is a {d.Run.Profile} run; the README quotes full runs: run `{study.Command}`"
+                elif d.Run.Dirty then Stale $"{resultsPath} was produced from a working tree with uncommitted changes (at {d.Run.Commit[..9]}): rerun `{study.Command}` from a clean tree"
+                elif not (d.Run.Libraries.SameLibrariesAs LibraryVersions.Current) then
+                    Stale $"{resultsPath} was produced with {d.Run.Libraries}; this build uses {LibraryVersions.Current}: rerun `{study.Command}`"
+                elif fst (git root [ "cat-file"; "-e"; d.Run.Commit + "^{commit}" ]) <> 0 then Stale $"{resultsPath} names commit {d.Run.Commit[..9]}, which this repository does not have"
+                elif fst (git root [ "merge-base"; "--is-ancestor"; last; d.Run.Commit ]) <> 0 then
+                    Stale $"{resultsPath} was produced at {d.Run.Commit[..9]}, before {last[..9]} changed its code: rerun `{study.Command}`"
+                else Fresh
 
 /// The README's generated sections: `<!-- name:begin -->` ... `<!-- name:end -->`, one per study
 /// (and the preset table), each the study's renderer over its committed full-profile results.
