@@ -5,7 +5,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using NotebookSlm.Checkpoints;
 using NotebookSlm.Runtime;
 
 namespace NotebookSlm.Corpora;

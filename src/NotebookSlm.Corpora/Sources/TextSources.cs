@@ -131,34 +131,16 @@ public static class TextSources
         }
     }
 
-    /// <summary>The State of the Union addresses, <paramref name="packageDir"/>/data/*.json,
-    /// id "sotu/&lt;file without .json&gt;".</summary>
+    /// <summary>The State of the Union addresses, <paramref name="packageDir"/>/data/*.json, read by
+    /// <see cref="SotuSpeeches.Read"/>, id "sotu/&lt;file without .json&gt;": each text cut into
+    /// paragraphs of whole sentences (the source has no paragraph breaks).</summary>
     public static IEnumerable<SourceDocument> StateOfTheUnion(string packageDir, Func<string, bool>? include = null)
     {
-        foreach (var file in SortedFiles(Path.Combine(packageDir, "data"), "*.json"))
+        foreach (var file in SotuSpeeches.Files(packageDir))
         {
             var id = $"{SotuName}/{Path.GetFileNameWithoutExtension(file)}";
             if (include is not null && !include(id)) continue;
-            yield return SotuSpeech(File.ReadAllText(file, Encoding.UTF8), file, id);
-        }
-    }
-
-    /// <summary>One address, <c>{"year", "name", "party", "text"}</c>: its text cut into
-    /// paragraphs of whole sentences (the source has no paragraph breaks).</summary>
-    public static SourceDocument SotuSpeech(string json, string file, string id)
-    {
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(json); }
-        catch (JsonException e) { throw new DataFormatException(file, (e.LineNumber ?? -1) + 1, "(json)", $"invalid JSON: {e.Message}"); }
-        using (doc)
-        {
-            var rootEl = doc.RootElement;
-            if (rootEl.ValueKind != JsonValueKind.Object) throw new DataFormatException(file, 0, "(root)", "expected a JSON object {year, name, party, text}");
-            if (!rootEl.TryGetProperty("year", out var year) || year.ValueKind != JsonValueKind.Number)
-                throw new DataFormatException(file, 0, "year", "expected a number");
-            if (!rootEl.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String)
-                throw new DataFormatException(file, 0, "text", "expected a string holding the address");
-            return new SourceDocument(SotuName, id, Sentences.Paragraphs(text.GetString()!));
+            yield return new SourceDocument(SotuName, id, Sentences.Paragraphs(SotuSpeeches.Read(file).Text));
         }
     }
 

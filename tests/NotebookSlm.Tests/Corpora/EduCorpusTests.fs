@@ -172,10 +172,18 @@ let tests =
             Expect.stringContains docs[1].Text "it’s good to be almost home" "typographic apostrophe kept"
         }
 
-        test "State of the Union: invalid JSON and a missing text name the file and field" {
-            expectError<DataFormatException> (fun () -> TextSources.SotuSpeech("{\"year\": 1790,", "1790_x.json", "sotu/1790_x") |> ignore) [ "1790_x.json"; "(json)" ]
-            expectError<DataFormatException> (fun () -> TextSources.SotuSpeech("{\"year\": 1790, \"name\": \"x\"}", "1790_x.json", "sotu/1790_x") |> ignore) [ "1790_x.json"; "'text'"; "expected a string" ]
-            expectError<DataFormatException> (fun () -> TextSources.SotuSpeech("{\"year\": \"1790\", \"text\": \"x\"}", "1790_x.json", "sotu/1790_x") |> ignore) [ "'year'"; "expected a number" ]
+        test "State of the Union: invalid JSON, a missing text and a mistyped year name the file and field" {
+            let dir = tempDir ()
+            let bad name (json: string) =
+                let path = Path.Combine(dir, name)
+                File.WriteAllText(path, json)
+                path
+            let p1 = bad "1790_a.json" "{\"year\": 1790,"
+            expectError<DataFormatException> (fun () -> SotuSpeeches.Read p1 |> ignore) [ p1; "json" ]
+            let p2 = bad "1790_b.json" "{\"year\": 1790, \"name\": \"x\", \"party\": \"y\"}"
+            expectError<DataFormatException> (fun () -> SotuSpeeches.Read p2 |> ignore) [ p2; "'text'"; "non-empty string" ]
+            let p3 = bad "1790_c.json" "{\"year\": \"1790\", \"text\": \"x\"}"
+            expectError<DataFormatException> (fun () -> SotuSpeeches.Read p3 |> ignore) [ p3; "'year'"; "integer year" ]
         }
 
         test "Sentence paragraphs do not break after titles or initials" {
