@@ -43,16 +43,18 @@ public static class Batching
     }
 
     /// <summary>
-    /// One epoch of batches: a seeded shuffle (seed + epoch), then within each pool of
-    /// BucketBatches batches a sort by source then target length, cut into batches whose
-    /// order is shuffled again. Every example appears once (the last batch may be short
-    /// unless DropLast).
+    /// One epoch of batches: a seeded shuffle, then within each pool of BucketBatches batches
+    /// a sort by source then target length, cut into batches whose order is shuffled again.
+    /// Every example appears once (the last batch may be short unless DropLast). The order
+    /// depends only on the data, the options and the epoch (its random stream is
+    /// <see cref="Shuffling.DeriveSeed"/>(Seed, epoch)), so every process that resumes a
+    /// run sees the same batches.
     /// </summary>
     public static IEnumerable<IReadOnlyList<TokenizedPair>> Epoch(IReadOnlyList<TokenizedPair> data, BatchingOptions o, int epoch = 0)
     {
         o.Validate();
         var order = Enumerable.Range(0, data.Count).ToList();
-        var rng = new Random(HashCode.Combine(o.Seed, epoch));
+        var rng = new Random(Shuffling.DeriveSeed(o.Seed, epoch));
         if (o.Shuffle) order = Shuffling.Shuffle(order, rng.Next());
         int pool = o.BatchSize * o.BucketBatches;
         var batches = new List<IReadOnlyList<TokenizedPair>>();

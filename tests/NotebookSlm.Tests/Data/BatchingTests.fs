@@ -1,13 +1,61 @@
 module NotebookSlm.Tests.Data.BatchingTests
 
 open System
+open System.Collections.Generic
 open Expecto
 open NotebookSlm.Data
 open NotebookSlm.Tokenization
+open NotebookSlm.Tests.Common
 
 let pairs (seed: int) (n: int) =
     let rng = Random seed
     [| for _ in 1 .. n -> TokenizedPair(Array.init (rng.Next(5, 300)) (fun _ -> 7), Array.init (rng.Next(2, 60)) (fun _ -> 8)) |]
+
+/// SHA-256 (hex) of the batch order of a fixed synthetic dataset over epochs 0-2: each
+/// batch's example indices, in order, batch after batch.
+let batchOrderDigest (seed: int) =
+    let data = pairs 5 700
+    let index = Dictionary<TokenizedPair, int>(HashIdentity.Reference)
+    data |> Array.iteri (fun i p -> index[p] <- i)
+    use sha = Security.Cryptography.IncrementalHash.CreateHash(Security.Cryptography.HashAlgorithmName.SHA256)
+    for epoch in 0 .. 2 do
+        for batch in Batching.Epoch(data, BatchingOptions(BatchSize = 8, BucketBatches = 4, Seed = seed), epoch) do
+            for p in batch do sha.AppendData(BitConverter.GetBytes index[p])
+            sha.AppendData(BitConverter.GetBytes -1)
+    Convert.ToHexString(sha.GetHashAndReset())
+
+/// Child mode `batch-order SEED` (see Main.fs): prints batchOrderDigest SEED.
+let printBatchOrder (args: string list) =
+    match args with
+    | [ seed ] ->
+        printfn "%s" (batchOrderDigest (int seed))
+        0
+    | _ ->
+        eprintfn "usage: --child batch-order SEED"
+        2
+
+[<Tests>]
+let seeds =
+    testList "Seed derivation" [
+        test "SplitMix64 gives the reference generator's first outputs from seed 0" {
+            Expect.equal (Shuffling.SplitMix64 0UL) 0xE220A8397B1DCDAFUL "first output"
+            Expect.equal (Shuffling.SplitMix64 0x9E3779B97F4A7C15UL) 0x6E789E6AA1B965F4UL "second output (state advanced once)"
+        }
+
+        test "derived seeds are fixed numbers, the same in every process and .NET version" {
+            // Computed independently (Python, from the formula in DeriveSeed's documentation).
+            Expect.equal (Shuffling.DeriveSeed 0L) 1896895516 "seed 0, no stream"
+            Expect.equal (Shuffling.DeriveSeed(17L, 3L)) 1969109537 "seed 17, epoch 3"
+            Expect.equal (Shuffling.DeriveSeed(-1L, 0L, 5L)) 88669393 "seed -1, streams 0 and 5"
+        }
+
+        test "the seed, each stream label and their order all change the derived seed" {
+            let all = [ Shuffling.DeriveSeed(1L, 0L); Shuffling.DeriveSeed(2L, 0L); Shuffling.DeriveSeed(1L, 1L)
+                        Shuffling.DeriveSeed(1L, 0L, 1L); Shuffling.DeriveSeed(1L, 1L, 0L); Shuffling.DeriveSeed 1L ]
+            Expect.equal (List.distinct all).Length all.Length $"distinct: {all}"
+            Expect.isTrue (all |> List.forall (fun s -> s >= 0)) "non-negative"
+        }
+    ]
 
 [<Tests>]
 let tests =
@@ -32,6 +80,15 @@ let tests =
             let o = BatchingOptions(BatchSize = 8, Seed = 9)
             Expect.equal (order o 0) (order o 0) "same seed, same epoch"
             Expect.notEqual (order o 0) (order o 1) "next epoch reshuffles"
+        }
+
+        test "the batch order is the same in every process: two child processes and this one agree" {
+            let here = batchOrderDigest 9
+            let first = runChild "batch-order" [ "9" ]
+            let second = runChild "batch-order" [ "9" ]
+            Expect.equal first second "two child processes"
+            Expect.equal first here "child and this process"
+            Expect.notEqual (batchOrderDigest 10) here "another seed, another order"
         }
 
         test "tensors are padded to the batch's longest source and target, with masks" {
