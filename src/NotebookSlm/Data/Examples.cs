@@ -1,7 +1,14 @@
 namespace NotebookSlm.Data;
 
 /// <summary>One text-to-text example: the authors' JSONL format <c>{"source": ..., "target": ...}</c>.</summary>
-public sealed record TextPair(string Source, string Target, string? Id = null);
+public sealed record TextPair(string Source, string Target, string? Id = null)
+{
+    /// <summary>The task cue that <see cref="Source"/> ends with: its template's text after the
+    /// last placeholder (<c>"\n###Answer\n"</c>), which <see cref="Batching.Tokenize"/> keeps
+    /// whole when it truncates a long source. Set by <see cref="Tasks"/>; null for pairs
+    /// built otherwise (the authors' JSONL has no such field), which truncate on the right.</summary>
+    public string? Cue { get; init; }
+}
 
 /// <summary>SQuAD 2.0: articles hold paragraphs; each paragraph a context and its questions.
 /// An unanswerable question has IsImpossible and no answers.</summary>
