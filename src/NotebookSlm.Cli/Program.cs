@@ -9,6 +9,7 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Train());
 root.Subcommands.Add(DataCommands.Create());
+root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(DoctorCommand.Create());
