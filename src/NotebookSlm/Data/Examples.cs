@@ -17,6 +17,11 @@ public sealed record SquadQuestion(string Id, string Question, IReadOnlyList<Squ
 public sealed record SquadParagraph(string Context, IReadOnlyList<SquadQuestion> Questions);
 public sealed record SquadArticle(string Title, IReadOnlyList<SquadParagraph> Paragraphs);
 
+/// <summary>What a SQuAD answer is scored against: every gold answer text of one question,
+/// in file order (the dev set has several per question, written by different annotators);
+/// none for an unanswerable question.</summary>
+public sealed record QaReference(string Id, IReadOnlyList<string> Answers);
+
 /// <summary>XSum: a document and its one-sentence summary.</summary>
 public sealed record XsumExample(string Id, string Document, string Summary);
 

@@ -27,6 +27,13 @@ public static class Tasks
     public static IEnumerable<TextPair> Qa(IEnumerable<SquadArticle> articles) =>
         from a in articles from p in a.Paragraphs from q in p.Questions select Qa(p.Context, q);
 
+    /// <summary>The gold answers of every question, in the order of <see cref="Qa(IEnumerable{SquadArticle})"/>.
+    /// A pair's Target is one answer because training needs one; scoring takes the best match
+    /// over all of them, so they are kept here.</summary>
+    public static IEnumerable<QaReference> QaReferences(IEnumerable<SquadArticle> articles) =>
+        from a in articles from p in a.Paragraphs from q in p.Questions
+        select new QaReference(q.Id, q.Answers.Select(x => x.Text).ToList());
+
     /// <summary>One question against its context.</summary>
     public static TextPair Qa(string context, SquadQuestion q) =>
         new(Fill(QaTemplate, ("question", q.Question), ("context", context)),

@@ -42,6 +42,23 @@ let tests =
             Expect.stringContains pairs[5].Source "###Context\nThe 𝔸-frame bridge" "context with a non-BMP character"
         }
 
+        test "QA references keep every gold answer: a question with 3 answers keeps all 3, the pair's target stays the first" {
+            let three = SquadQuestion("q3", "When?", [| SquadAnswer("1874", 37); SquadAnswer("in 1874", 34); SquadAnswer("built in 1874", 28) |], false)
+            let a = SquadArticle("Gull_Point", [| SquadParagraph(context, [| answerable; three; impossible |]) |])
+            let refs = Tasks.QaReferences [ a ] |> Seq.toList
+            Expect.equal [ for r in refs -> r.Id ] [ "q1"; "q3"; "q2" ] "one reference per question, in the order of Tasks.Qa"
+            Expect.sequenceEqual refs[1].Answers [ "1874"; "in 1874"; "built in 1874" ] "all three, in file order"
+            Expect.isEmpty refs[2].Answers "an unanswerable question has none"
+            Expect.equal [ for p in Tasks.Qa [ a ] -> p.Target ] [ "1874"; "1874"; "unanswerable" ] "targets unchanged"
+        }
+
+        test "QA references from the SQuAD fixture line up with its QA pairs" {
+            let articles = SquadJson.Read(fixture "dev-v2.0.json")
+            let refs = Tasks.QaReferences articles |> Seq.toList
+            Expect.equal [ for r in refs -> r.Id ] [ for p in Tasks.Qa articles -> p.Id ] "same ids, same order"
+            Expect.sequenceEqual refs[0].Answers [ "1874"; "in 1874" ] "both answers of the first question"
+        }
+
         test "summarisation, code and essay pairs are filled exactly" {
             let s = Tasks.Summarisation(XsumExample("7", "Rain fell.\nRoads flooded.", "Rain flooded roads."))
             Expect.equal s (TextPair("Summarize the following document in one sentence.\n###Document\nRain fell.\nRoads flooded.\n###Summary\n", "Rain flooded roads.", "7", Cue = "\n###Summary\n")) "summary"
