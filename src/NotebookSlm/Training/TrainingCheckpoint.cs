@@ -51,32 +51,14 @@ public static class TrainingCheckpoint
     /// <summary>Writes a checkpoint for <paramref name="state"/>'s step and returns its folder.</summary>
     public static string Save(string checkpointsDir, ModelConfig model, TrainingConfig training, TrainingOptimizer optimizer, TrainerState state)
     {
-        Directory.CreateDirectory(checkpointsDir);
         var final = Path.Combine(checkpointsDir, FolderName(state.Step));
-        var temp = Path.Combine(checkpointsDir, $".tmp-{FolderName(state.Step)}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        AtomicFolder.Write(final, temp =>
         {
-            SafeTensors.Save(Path.Combine(temp, Checkpoint.WeightsFile), optimizer.MasterWeights().ToList(),
-                new Dictionary<string, string> { ["format"] = "pt", ["notebookslm.config"] = model.Name, ["notebookslm.step"] = state.Step.ToString() });
-            File.WriteAllText(Path.Combine(temp, Checkpoint.ConfigFile), model.ToJson());
+            Checkpoint.WriteFiles(temp, model, optimizer.MasterWeights(), new Dictionary<string, string> { ["notebookslm.step"] = state.Step.ToString() });
             File.WriteAllText(Path.Combine(temp, TrainingFile), training.ToJson());
             optimizer.Save(Path.Combine(temp, AdamFile), Path.Combine(temp, MuonFile));
             File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
-            if (Directory.Exists(final))
-            {
-                var old = final + $".old-{Guid.NewGuid():N}";
-                Directory.Move(final, old);
-                Directory.Move(temp, final);
-                Directory.Delete(old, recursive: true);
-            }
-            else Directory.Move(temp, final);
-        }
-        catch
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-            throw;
-        }
+        });
         return final;
     }
 
@@ -96,7 +78,7 @@ public static class TrainingCheckpoint
         var all = List(checkpointsDir);
         foreach (var (step, dir) in all.Take(Math.Max(all.Count - keepLast, 0)))
             if (step != bestStep) Directory.Delete(dir, recursive: true);
-        foreach (var tmp in Directory.GetDirectories(checkpointsDir, ".tmp-*").Concat(Directory.GetDirectories(checkpointsDir, "*.old-*")))
+        foreach (var tmp in Directory.GetDirectories(checkpointsDir, ".tmp-*").Concat(Directory.GetDirectories(checkpointsDir, ".old-*")))
             Directory.Delete(tmp, recursive: true);
     }
 
