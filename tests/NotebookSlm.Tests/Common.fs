@@ -49,6 +49,15 @@ let runProcess (file: string) (args: string list) (cwd: string) (env: (string * 
         failwith $"{file} {String.Join(' ', args)} did not finish in {timeoutMs} ms"
     p.ExitCode, out.Result, err.Result
 
+/// Runs this test binary again, as a child process in one of the child modes that Main.fs
+/// lists (`NotebookSlm.Tests.dll --child NAME ARGS...`), and returns what it printed, trimmed.
+/// For checks that need a fresh process: per-process hash seeds, process-wide state.
+let runChild (name: string) (args: string list) =
+    let dll = Reflection.Assembly.GetExecutingAssembly().Location
+    let code, out, err = runProcess "dotnet" (dll :: "--child" :: name :: args) repoRoot [] 120000
+    if code <> 0 then failwith $"child '{name}' exited with {code}: {err}"
+    out.Trim()
+
 /// The slm CLI built beside the tests (the test project references it).
 let slm (args: string list) =
     let dll = Path.Combine(AppContext.BaseDirectory, "slm.dll")

@@ -3,8 +3,21 @@ module NotebookSlm.Tests.Main
 open Expecto
 open Expecto.Impl
 
-[<EntryPoint>]
-let main argv =
+/// Child modes: `NotebookSlm.Tests.dll --child NAME ARGS...` runs the named action, which
+/// prints its result, and exits with the action's code before libtorch loads or Expecto
+/// starts. Tests start them through Common.runChild when they need another process; a new
+/// check adds its action here. An action that needs libtorch calls TorchRuntime.EnsureLoaded.
+let children : Map<string, string list -> int> =
+    Map [ "batch-order", NotebookSlm.Tests.Data.BatchingTests.printBatchOrder ]
+
+let runChild (name: string) (args: string list) =
+    match children.TryFind name with
+    | Some action -> action args
+    | None ->
+        eprintfn "unknown child mode '%s'; known: %s" name (String.concat ", " children.Keys)
+        2
+
+let runTests (argv: string[]) =
     NotebookSlm.Runtime.TorchRuntime.EnsureLoaded()
     let mutable counts = 0, 0
     let record = SummaryHandler(fun s -> counts <- s.passed.Length, s.failed.Length + s.errored.Length)
@@ -20,3 +33,9 @@ let main argv =
     raw.Write(line, 0, line.Length)
     raw.Flush()
     rc
+
+[<EntryPoint>]
+let main argv =
+    match List.ofArray argv with
+    | "--child" :: name :: args -> runChild name args
+    | _ -> runTests argv

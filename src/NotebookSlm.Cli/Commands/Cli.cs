@@ -16,7 +16,7 @@ static class Cli
         try { return body(); }
         catch (Exception e) when (e is ConfigException or CheckpointException or ArgumentException or FileNotFoundException
                                    or DirectoryNotFoundException or InvalidDataException or FormatException
-                                   or Data.DataFormatException or InvalidOperationException or IOException
+                                   or Data.DataFormatException or Training.TrainingDivergedException or InvalidOperationException or IOException
                                    or UnauthorizedAccessException or System.Text.Json.JsonException
                                    or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {

@@ -22,14 +22,19 @@ public static class Checkpoint
     const string TiedHead = "lm_head.weight";
     const string TiedEmbedding = "transformer.wte.weight";
 
-    /// <summary>Writes config.json and model.safetensors into <paramref name="dir"/>, each through a temp file.</summary>
-    public static void Save(ILanguageModel model, string dir, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <summary>Writes config.json and model.safetensors as one folder <paramref name="dir"/>
+    /// (<see cref="AtomicFolder"/>: a reader sees the old checkpoint or the new one, never a mix).</summary>
+    public static void Save(ILanguageModel model, string dir, IReadOnlyDictionary<string, string>? metadata = null) =>
+        AtomicFolder.Write(dir, temp => WriteFiles(temp, model.Config, model.Module.state_dict().Select(kv => (kv.Key, kv.Value)), metadata));
+
+    /// <summary>The two files of a checkpoint, written into <paramref name="dir"/> (which the
+    /// caller makes atomic): the weights, then the config.</summary>
+    public static void WriteFiles(string dir, ModelConfig config, IEnumerable<(string Name, Tensor Tensor)> weights, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var meta = new Dictionary<string, string> { ["format"] = "pt", ["notebookslm.config"] = model.Config.Name };
+        var meta = new Dictionary<string, string> { ["format"] = "pt", ["notebookslm.config"] = config.Name };
         if (metadata is not null) foreach (var (k, v) in metadata) meta[k] = v;
-        var state = model.Module.state_dict();
-        SafeTensors.Save(Path.Combine(dir, WeightsFile), state.Select(kv => (kv.Key, kv.Value)), meta);
-        AtomicFile.WriteText(Path.Combine(dir, ConfigFile), model.Config.ToJson());
+        SafeTensors.Save(Path.Combine(dir, WeightsFile), weights, meta);
+        File.WriteAllText(Path.Combine(dir, ConfigFile), config.ToJson());
     }
 
     /// <summary>Builds the model that <c>config.json</c> describes and loads <c>model.safetensors</c> into it.</summary>

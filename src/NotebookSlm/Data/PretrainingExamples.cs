@@ -5,7 +5,10 @@ namespace NotebookSlm.Data;
 /// <summary>
 /// Pretraining examples as the paper makes them (3.3): documents are tokenized, joined with
 /// EOS between them, cut into chunks of T5's raw length for the chosen input length, and
-/// each chunk is span-corrupted. Seeded: the same documents and seed give the same examples.
+/// each chunk is span-corrupted. Seeded: the same documents and seed give the same examples
+/// in every process (one System.Random from the seed draws every chunk's spans in order; no
+/// hash-derived seed). A run that wants another stream per shard or epoch passes
+/// <see cref="Shuffling.DeriveSeed"/>(seed, shard, ...) as the seed.
 /// </summary>
 public static class PretrainingExamples
 {

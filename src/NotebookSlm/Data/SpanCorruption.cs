@@ -23,12 +23,24 @@ public sealed class SpanCorruption(double noiseDensity = 0.15, double meanSpanLe
     public double MeanSpanLength { get; } = meanSpanLength >= 1 ? meanSpanLength
         : throw new ArgumentOutOfRangeException(nameof(meanSpanLength), $"mean span length must be at least 1, got {meanSpanLength}");
 
-    (int NoiseTokens, int Spans) Counts(int length)
+    /// <summary>
+    /// How many tokens of a <paramref name="length"/>-token input are noise, and in how many
+    /// spans. As T5: round(length x density) noise tokens, at least 1 and at most length - 1,
+    /// in round(noise / mean span length) spans, at least 1. Each span follows a kept span and
+    /// holds at least one token, so there are at most min(noise, length - noise) spans: a
+    /// short dense input gets fewer (T5 would segment the kept tokens into empty spans). An
+    /// input under 2 tokens cannot hold a kept and a noise span: (0, 0), no corruption.
+    /// </summary>
+    /// <remarks>The cap never binds at the default 0.15 / 3, whose spans number about a
+    /// third of the noise and a seventeenth of the kept tokens, so those outputs equal T5's.</remarks>
+    public (int NoiseTokens, int Spans) Counts(int length)
     {
+        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), $"length must not be negative, got {length}");
+        if (length < 2) return (0, 0);
         int noise = (int)Math.Round(length * NoiseDensity, MidpointRounding.ToEven);
         noise = Math.Min(Math.Max(noise, 1), length - 1);
         int spans = Math.Max((int)Math.Round(noise / MeanSpanLength, MidpointRounding.ToEven), 1);
-        return (noise, spans);
+        return (noise, Math.Min(spans, Math.Min(noise, length - noise)));
     }
 
     /// <summary>
@@ -50,11 +62,12 @@ public sealed class SpanCorruption(double noiseDensity = 0.15, double meanSpanLe
     }
 
     /// <summary>The noise mask of T5's <c>random_spans_noise_mask</c>: alternating kept and
-    /// noise spans, starting with a kept span, with random span lengths of the right totals.</summary>
+    /// noise spans, starting with a kept span, with random span lengths of the totals that
+    /// <see cref="Counts"/> gives. Under 2 tokens the mask is all kept.</summary>
     public bool[] NoiseMask(int length, Random rng)
     {
-        if (length < 2) throw new ArgumentOutOfRangeException(nameof(length), "span corruption needs at least 2 tokens");
         var (noise, spans) = Counts(length);
+        if (spans == 0) return new bool[length];
         var noiseLengths = Segment(noise, spans, rng);
         var keptLengths = Segment(length - noise, spans, rng);
         var mask = new bool[length];
@@ -68,10 +81,11 @@ public sealed class SpanCorruption(double noiseDensity = 0.15, double meanSpanLe
     }
 
     /// <summary>Splits <paramref name="items"/> into <paramref name="segments"/> non-empty
-    /// segments at random (T5's <c>_random_segmentation</c>).</summary>
+    /// segments at random (T5's <c>_random_segmentation</c>); <see cref="Counts"/> keeps
+    /// segments within 1..items.</summary>
     static int[] Segment(int items, int segments, Random rng)
     {
-        if (segments > items) segments = items;
+        System.Diagnostics.Debug.Assert(segments >= 1 && segments <= items, $"{segments} segments of {items} items");
         // Choose segments - 1 cut points among the items - 1 gaps.
         var gaps = Enumerable.Range(1, items - 1).ToArray();
         for (int i = 0; i < segments - 1; i++)
@@ -88,7 +102,9 @@ public sealed class SpanCorruption(double noiseDensity = 0.15, double meanSpanLe
     }
 
     /// <summary>Corrupts <paramref name="tokens"/>; <paramref name="sentinel"/> maps span
-    /// index i to the sentinel id <c>&lt;extra_id_i&gt;</c>.</summary>
+    /// index i to the sentinel id <c>&lt;extra_id_i&gt;</c>. Noise and span counts are
+    /// <see cref="Counts"/>'s; an input under 2 tokens comes back uncorrupted (input = tokens
+    /// and EOS, target = EOS alone, no spans), which <see cref="Merge"/> still inverts.</summary>
     public CorruptedExample Corrupt(IReadOnlyList<int> tokens, Func<int, int> sentinel, int eosId, Random rng)
     {
         var mask = NoiseMask(tokens.Count, rng);

@@ -6,7 +6,8 @@ namespace NotebookSlm.Data;
 /// The prompt templates that turn each task of the paper into source/target pairs for
 /// training and evaluation, in one place. The QA template is the authors' released one,
 /// verbatim; the others follow its "###Section" layout. Placeholders are filled in one pass,
-/// so a question that itself contains "{context}" is kept literally.
+/// so a question that itself contains "{context}" is kept literally. Each pair records its
+/// template's cue (<see cref="CueOf"/>), so that truncation keeps it.
 /// </summary>
 public static class Tasks
 {
@@ -26,25 +27,45 @@ public static class Tasks
     public static IEnumerable<TextPair> Qa(IEnumerable<SquadArticle> articles) =>
         from a in articles from p in a.Paragraphs from q in p.Questions select Qa(p.Context, q);
 
+    /// <summary>The gold answers of every question, in the order of <see cref="Qa(IEnumerable{SquadArticle})"/>.
+    /// A pair's Target is one answer because training needs one; scoring takes the best match
+    /// over all of them, so they are kept here.</summary>
+    public static IEnumerable<QaReference> QaReferences(IEnumerable<SquadArticle> articles) =>
+        from a in articles from p in a.Paragraphs from q in p.Questions
+        select new QaReference(q.Id, q.Answers.Select(x => x.Text).ToList());
+
     /// <summary>One question against its context.</summary>
     public static TextPair Qa(string context, SquadQuestion q) =>
         new(Fill(QaTemplate, ("question", q.Question), ("context", context)),
-            q.IsImpossible || q.Answers.Count == 0 ? Unanswerable : q.Answers[0].Text, q.Id);
+            q.IsImpossible || q.Answers.Count == 0 ? Unanswerable : q.Answers[0].Text, q.Id) { Cue = QaCue };
 
     /// <summary>Document to summary; id = the XSum id.</summary>
     public static IEnumerable<TextPair> Summarisation(IEnumerable<XsumExample> examples) => examples.Select(Summarisation);
 
-    public static TextPair Summarisation(XsumExample x) => new(Fill(SummaryTemplate, ("document", x.Document)), x.Summary, x.Id);
+    public static TextPair Summarisation(XsumExample x) => new(Fill(SummaryTemplate, ("document", x.Document)), x.Summary, x.Id) { Cue = SummaryCue };
 
     /// <summary>Java to C#; no id (CodeXGLUE pairs have none).</summary>
     public static IEnumerable<TextPair> CodeTranslation(IEnumerable<CodePair> pairs) => pairs.Select(CodeTranslation);
 
-    public static TextPair CodeTranslation(CodePair p) => new(Fill(CodeTemplate, ("java", p.Java)), p.CSharp);
+    public static TextPair CodeTranslation(CodePair p) => new(Fill(CodeTemplate, ("java", p.Java)), p.CSharp) { Cue = CodeCue };
 
     /// <summary>Prompt to essay; no id.</summary>
     public static IEnumerable<TextPair> EssayWriting(IEnumerable<Essay> essays) => essays.Select(EssayWriting);
 
-    public static TextPair EssayWriting(Essay e) => new(Fill(EssayTemplate, ("prompt", e.Prompt)), e.Text);
+    public static TextPair EssayWriting(Essay e) => new(Fill(EssayTemplate, ("prompt", e.Prompt)), e.Text) { Cue = EssayCue };
+
+    static readonly string? QaCue = CueOf(QaTemplate), SummaryCue = CueOf(SummaryTemplate),
+        CodeCue = CueOf(CodeTemplate), EssayCue = CueOf(EssayTemplate);
+
+    /// <summary>A template's cue: its text after the last placeholder (<c>"\n###Answer\n"</c>
+    /// for QA), the part that tells the model which task to do and that a filled source ends
+    /// with; null when the template ends in a placeholder.</summary>
+    public static string? CueOf(string template)
+    {
+        int close = template.LastIndexOf('}');
+        if (close < 0 || template.LastIndexOf('{', close) < 0) throw new ArgumentException($"template has no placeholder: {template}");
+        return close == template.Length - 1 ? null : template[(close + 1)..];
+    }
 
     /// <summary>Replaces each <c>{name}</c> of the template by its value in a single left-to-right
     /// pass (values are never rescanned). Every placeholder must be given and every value used.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace NotebookSlm.Models;
@@ -56,6 +54,9 @@ public sealed record ModelConfig
     public int PadId { get; init; }
     public int BosId { get; init; } = 1;
     public int EosId { get; init; } = 2;
+    /// <summary>The tokenizer the model is built for (its <c>ITokenizer.Name</c>); empty when none
+    /// was named. Set with <see cref="ForTokenizer"/>, which also takes the tokenizer's special ids.</summary>
+    public string Tokenizer { get; init; } = "";
 
     /// <summary>A copy with some fields changed, for F# (which cannot use C#'s <c>with</c> on
     /// init-only properties): <c>c.With(heads = 8, kvHeads = 4)</c>. A test checks that every
@@ -83,7 +84,8 @@ public sealed record ModelConfig
         double? normEps = null,
         int? padId = null,
         int? bosId = null,
-        int? eosId = null) =>
+        int? eosId = null,
+        string? tokenizer = null) =>
         this with
         {
             Name = name ?? Name,
@@ -109,7 +111,35 @@ public sealed record ModelConfig
             PadId = padId ?? PadId,
             BosId = bosId ?? BosId,
             EosId = eosId ?? EosId,
+            Tokenizer = tokenizer ?? Tokenizer,
         };
+
+    /// <summary>
+    /// This configuration built for <paramref name="t"/>: special ids come from the tokenizer,
+    /// once (the Phi-3.5 tokenizer's eos is 32000, not the presets' 2), the vocabulary covers
+    /// every id it produces (rounded up to a multiple of 64, as released: 32,111 ids give
+    /// 32,128), and the tokenizer's name is recorded, so a checkpoint knows what it was
+    /// trained with.
+    /// </summary>
+    public ModelConfig ForTokenizer(Tokenization.ITokenizer t) =>
+        (this with
+        {
+            VocabSize = (t.VocabSize + 63) / 64 * 64,
+            PadId = t.PadId, BosId = t.BosId, EosId = t.EosId, Tokenizer = t.Name,
+        }).Validate();
+
+    /// <summary>Throws naming both sides when <paramref name="t"/> is not the tokenizer this
+    /// model was built for: another name, other special ids, or ids beyond the vocabulary.</summary>
+    public void CheckTokenizer(Tokenization.ITokenizer t, string where)
+    {
+        var problems = new List<string>();
+        if (Tokenizer.Length > 0 && Tokenizer != t.Name) problems.Add($"it was built for tokenizer '{Tokenizer}', not '{t.Name}'");
+        if (PadId != t.PadId || BosId != t.BosId || EosId != t.EosId)
+            problems.Add($"its special ids are pad {PadId}, bos {BosId}, eos {EosId} but the tokenizer's are pad {t.PadId}, bos {t.BosId}, eos {t.EosId}");
+        if (t.VocabSize > VocabSize) problems.Add($"the tokenizer produces ids up to {t.VocabSize - 1} but the vocabulary has {VocabSize}");
+        if (problems.Count > 0)
+            throw new ConfigException($"{where}: model '{Name}' does not match tokenizer '{t.Name}': {string.Join("; ", problems)} (build the model with ModelConfig.ForTokenizer)");
+    }
 
     // ---- derived sizes ----
     [JsonIgnore] public int AttentionWidth => Heads * HeadDim;   // qkv_embd
@@ -155,66 +185,22 @@ public sealed record ModelConfig
         return this;
     }
 
-    // ---- JSON (config.json beside a checkpoint) ----
+    // ---- JSON (config.json beside a checkpoint) and overrides: Runtime.JsonRecords ----
 
-    static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
-
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => Runtime.JsonRecords.ToJson(this);
 
     /// <summary>Reads a config written by <see cref="ToJson"/>; unknown keys are errors.</summary>
-    public static ModelConfig FromJson(string json, string source = "config")
-    {
-        ModelConfig? c;
-        try { c = JsonSerializer.Deserialize<ModelConfig>(json, Json); }
-        catch (JsonException e)
-        {
-            var where = e.Path is null ? "" : $" at {e.Path}";
-            var line = e.LineNumber is long l ? $" line {l + 1}" : "";
-            throw new ConfigException($"{source}{line}{where}: {e.Message}");
-        }
-        return (c ?? throw new ConfigException($"{source}: empty config")).Validate();
-    }
+    public static ModelConfig FromJson(string json, string source = "config") =>
+        Runtime.JsonRecords.FromJson<ModelConfig>(json, source, m => new ConfigException(m)).Validate();
 
     public static ModelConfig Load(string path) => FromJson(File.ReadAllText(path), path);
 
-    // ---- overrides: "d_model=256,heads=4" from the CLI and scripts ----
-
-    /// <summary>Applies <c>key=value</c> overrides (snake_case or PascalCase keys).
-    /// An unknown key is an error that lists the known ones.</summary>
-    public ModelConfig WithOverrides(IEnumerable<KeyValuePair<string, string>> overrides)
-    {
-        var node = System.Text.Json.Nodes.JsonNode.Parse(ToJson())!.AsObject();
-        foreach (var (rawKey, value) in overrides)
-        {
-            var key = JsonNamingPolicy.SnakeCaseLower.ConvertName(rawKey.Trim());
-            if (!node.ContainsKey(key))
-                throw new ConfigException($"unknown config key '{rawKey}'; known keys: {string.Join(", ", node.Select(kv => kv.Key))}");
-            var current = node[key];
-            node[key] = current?.GetValueKind() switch
-            {
-                JsonValueKind.String => System.Text.Json.Nodes.JsonValue.Create(value),
-                JsonValueKind.True or JsonValueKind.False => bool.TryParse(value, out var b) ? b
-                    : throw new ConfigException($"config key '{rawKey}' expects true or false (got '{value}')"),
-                _ => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
-                    ? System.Text.Json.Nodes.JsonValue.Create(d)
-                    : throw new ConfigException($"config key '{rawKey}' expects a number (got '{value}')"),
-            };
-        }
-        return FromJson(node.ToJsonString(), "overrides");
-    }
+    /// <summary>Applies <c>key=value</c> overrides ("d_model=256,heads=4" from the CLI and scripts;
+    /// snake_case or PascalCase keys). An unknown key is an error that lists the known ones.</summary>
+    public ModelConfig WithOverrides(IEnumerable<KeyValuePair<string, string>> overrides) =>
+        Runtime.JsonRecords.WithOverrides(this, overrides, (j, s) => FromJson(j, s), m => new ConfigException(m));
 
     /// <summary>Parses "a=1,b=2" into pairs.</summary>
     public static IEnumerable<KeyValuePair<string, string>> ParseOverrides(string text) =>
-        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(kv =>
-        {
-            int eq = kv.IndexOf('=');
-            if (eq <= 0) throw new ConfigException($"override '{kv}' is not of the form key=value");
-            return new KeyValuePair<string, string>(kv[..eq], kv[(eq + 1)..]);
-        });
+        Runtime.JsonRecords.ParseOverrides(text, m => new ConfigException(m));
 }

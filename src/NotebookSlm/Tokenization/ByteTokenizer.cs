@@ -4,8 +4,8 @@ namespace NotebookSlm.Tokenization;
 
 /// <summary>
 /// UTF-8 bytes as tokens, needing no files: ids 0-3 are pad, bos, eos, unk (the released
-/// code's pad 0, bos 1, eos 2), 4-259 the bytes, then the sentinels. For tests and the
-/// smallest experiments.
+/// code's pad 0, bos 1, eos 2), 4-259 the bytes, then the sentinels. Encode gives byte ids
+/// only, so special strings in text stay text. For tests and the smallest experiments.
 /// </summary>
 public sealed class ByteTokenizer(int sentinels = 100) : ITokenizer
 {

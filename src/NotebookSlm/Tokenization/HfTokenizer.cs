@@ -1,20 +1,27 @@
+using System.Security.Cryptography;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace NotebookSlm.Tokenization;
 
 /// <summary>
 /// A Hugging Face <c>tokenizer.json</c> (Llama/Phi-3.5-style BPE with byte fallback, or any
 /// model the Rust <c>tokenizers</c> library reads), run by that library through
-/// Tokenizers.DotNet. Ids come from the file's own vocabulary, merges and added tokens; added
-/// special tokens written in the text (<c>&lt;|endoftext|&gt;</c>) encode to their ids, as in
-/// Hugging Face. The vocabulary and special tokens are read from the JSON here, since the
-/// binding exposes only encode and decode.
+/// Tokenizers.DotNet. Ids come from the file's own vocabulary, merges and added tokens. Text is
+/// always text: a special token's string in it (<c>&lt;|endoftext|&gt;</c>, <c>&lt;s&gt;</c>)
+/// encodes as ordinary pieces, as Hugging Face's <c>split_special_tokens</c> does, and no
+/// post-processor adds ids around it. The vocabulary and special tokens are read from the JSON
+/// here, since the binding exposes only encode and decode.
 /// </summary>
 /// <remarks>
 /// Special ids follow <c>special_tokens_map.json</c> beside the file when present (Phi-3.5:
 /// eos <c>&lt;|endoftext|&gt;</c> 32000, pad = unk <c>&lt;unk&gt;</c> 0) and bos is <c>&lt;s&gt;</c>,
 /// as the authors' code sets it. Sentinels for span corruption take the ids just above the
 /// file's largest id (Phi-3.5: 32011 up), inside the model's padded vocabulary of 32128.
+/// The binding has no switch for special tokens (it encodes with <c>add_special_tokens</c> on
+/// and always matches added tokens), so the native tokenizer runs a text-only copy of the file
+/// (<see cref="TextOnlyPath"/>).
 /// </remarks>
 public sealed class HfTokenizer : ITokenizer, IDisposable
 {
@@ -34,6 +41,10 @@ public sealed class HfTokenizer : ITokenizer, IDisposable
     public int EosId { get; }
     public int UnkId { get; }
     public int SentinelCount { get; }
+    /// <summary>The tokenizer.json the native library runs: the given file, or, when it has
+    /// something that would turn text into special ids, a copy in the cache without it (see
+    /// <see cref="WriteTextOnly"/>).</summary>
+    public string TextOnlyPath { get; }
 
     public HfTokenizer(string tokenizerJson, int sentinels = 100, string? name = null)
     {
@@ -42,7 +53,8 @@ public sealed class HfTokenizer : ITokenizer, IDisposable
         var vocab = new Dictionary<int, string>();
         var byToken = new Dictionary<string, int>(StringComparer.Ordinal);
         var specials = new HashSet<int>();
-        using (var doc = JsonDocument.Parse(File.ReadAllText(tokenizerJson)))
+        var bytes = File.ReadAllBytes(tokenizerJson);
+        using (var doc = JsonDocument.Parse(bytes))
         {
             var root = doc.RootElement;
             if (!root.TryGetProperty("model", out var model) || !model.TryGetProperty("vocab", out var v))
@@ -77,8 +89,60 @@ public sealed class HfTokenizer : ITokenizer, IDisposable
         EosId = Id(map.GetValueOrDefault("eos_token"), Id("</s>", UnkId));
         PadId = Id(map.GetValueOrDefault("pad_token"), UnkId);
         skipOnDecode = [.. specials, PadId, BosId, EosId, UnkId];
-        native = new global::Tokenizers.DotNet.Tokenizer(tokenizerJson);
+        TextOnlyPath = WriteTextOnly(tokenizerJson, bytes);
+        native = new global::Tokenizers.DotNet.Tokenizer(TextOnlyPath);
     }
+
+    /// <summary>
+    /// The path of a copy of <paramref name="tokenizerJson"/> that treats all text as text, or
+    /// the file itself when nothing needs removing. The copy drops (1) the added tokens marked
+    /// special, which the library matches in the text before the model runs; (2) added tokens
+    /// that only re-declare a piece of the model's vocabulary under the same id (Llama's and
+    /// Phi-3.5's <c>&lt;/s&gt;</c>, unmarked but matched whole, its right strip eating the
+    /// spaces after it), so they match only as the model would spell them; (3) the
+    /// post-processor, which would add ids such as BOS around the text. Ordinary text encodes
+    /// as through the original file (the tests compare them on real text). Written once per file
+    /// content to the cache (<c>tokenizers/text-only/SHA-256 prefix/</c>), atomically.
+    /// </summary>
+    static string WriteTextOnly(string tokenizerJson, byte[] bytes)
+    {
+        var root = JsonNode.Parse(bytes)!.AsObject();
+        bool changed = false;
+        if (root["added_tokens"] is JsonArray added)
+        {
+            var vocab = root["model"]?["vocab"];
+            foreach (var a in added.ToArray())
+            {
+                if (a is null) continue;
+                bool special = a["special"]?.GetValue<bool>() == true;
+                if (special || Redeclares(vocab, a["content"]!.GetValue<string>(), a["id"]!.GetValue<int>()))
+                {
+                    added.Remove(a);
+                    changed = true;
+                }
+            }
+        }
+        if (root["post_processor"] is not null)
+        {
+            root["post_processor"] = null;
+            changed = true;
+        }
+        if (!changed) return tokenizerJson;
+        var hash = Convert.ToHexString(SHA256.HashData(bytes))[..16].ToLowerInvariant();
+        var copy = Path.Combine(Runtime.TorchRuntime.CacheRoot, "tokenizers", "text-only", hash, "tokenizer.json");
+        if (!File.Exists(copy))
+            Runtime.AtomicFile.WriteText(copy, root.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        return copy;
+    }
+
+    /// <summary>Whether the model's vocabulary (BPE/WordPiece: token to id; Unigram: [piece,
+    /// score] by id) already holds <paramref name="content"/> at <paramref name="id"/>.</summary>
+    static bool Redeclares(JsonNode? vocab, string content, int id) => vocab switch
+    {
+        JsonObject map => map[content] is JsonValue v && v.GetValue<int>() == id,
+        JsonArray pieces => id >= 0 && id < pieces.Count && pieces[id]?[0]?.GetValue<string>() == content,
+        _ => false,
+    };
 
     /// <summary>special_tokens_map.json values, as plain strings or {"content": ...} objects.</summary>
     static Dictionary<string, string> ReadSpecialTokensMap(string path)

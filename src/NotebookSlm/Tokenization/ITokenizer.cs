@@ -12,7 +12,10 @@ public interface ITokenizer
     /// <summary>Sentinels <c>&lt;extra_id_i&gt;</c> for span corruption (T5).</summary>
     int SentinelCount { get; }
     int SentinelId(int index);
-    /// <summary>Ids of the text, without BOS/EOS.</summary>
+    /// <summary>Ids of the text, as text: no BOS/EOS, and a special token's string inside it
+    /// (<c>&lt;|endoftext|&gt;</c>, <c>&lt;/s&gt;</c>, <c>&lt;extra_id_0&gt;</c>) encodes as
+    /// ordinary pieces, never as the special id. Data text goes through here; only templates and
+    /// pipelines insert special ids, as ids.</summary>
     int[] Encode(string text);
     /// <summary>Text of the ids; special ids are skipped.</summary>
     string Decode(IEnumerable<int> ids);

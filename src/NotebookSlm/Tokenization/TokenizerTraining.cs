@@ -9,7 +9,8 @@ public sealed record SentencePieceTrainingOptions
 {
     /// <summary>4k-16k keeps a tiny model from being mostly embedding (paper-scale models use 32k).</summary>
     public int VocabSize { get; init; } = 8192;
-    /// <summary>bpe (as Llama and Phi) or unigram (as T5).</summary>
+    /// <summary>bpe (as Llama and Phi) or unigram (as T5). <see cref="SentencePieceModelTokenizer"/>
+    /// refuses unigram models: Microsoft.ML.Tokenizers 2.0.1 encodes them wrongly.</summary>
     public string ModelType { get; init; } = "bpe";
     public int Sentinels { get; init; } = 100;
     /// <summary>Sentences sampled from the input (0 = all).</summary>

@@ -121,7 +121,13 @@ let tests =
         }
 
         test "data never uses the models, generation, export or benchmarks" {
-            expectNone "NotebookSlm.Data" [ "NotebookSlm.Models"; "NotebookSlm.Generation"; "NotebookSlm.Export"; "NotebookSlm.Benchmarks" ]
+            expectNone "NotebookSlm.Data" [ "NotebookSlm.Models"; "NotebookSlm.Generation"; "NotebookSlm.Export"; "NotebookSlm.Benchmarks"; "NotebookSlm.Evaluation" ]
+        }
+
+        test "evaluation uses only data and the foundations: no models, generation, export or benchmarks" {
+            Expect.isTrue (usesFrom "NotebookSlm.Evaluation" |> List.exists (fun (_, ns) -> ns = "NotebookSlm.Data")) "the SQuAD metric reads Data's references"
+            expectNone "NotebookSlm.Evaluation" [ "NotebookSlm.Models"; "NotebookSlm.Generation"; "NotebookSlm.Export"; "NotebookSlm.Benchmarks";
+                                                 "NotebookSlm.Checkpoints"; "NotebookSlm.Accounting"; "NotebookSlm.Tokenization"; "NotebookSlm.Cli"; "NotebookSlm.Corpora" ]
         }
 
         test "generation never uses export or benchmarks; export never uses benchmarks" {
@@ -130,7 +136,7 @@ let tests =
         }
 
         test "the foundations (runtime, reporting, tokenization) use no layer above them" {
-            let above = [ "NotebookSlm.Data"; "NotebookSlm.Models"; "NotebookSlm.Generation"; "NotebookSlm.Export"; "NotebookSlm.Benchmarks"; "NotebookSlm.Checkpoints"; "NotebookSlm.Accounting" ]
+            let above = [ "NotebookSlm.Data"; "NotebookSlm.Models"; "NotebookSlm.Generation"; "NotebookSlm.Export"; "NotebookSlm.Benchmarks"; "NotebookSlm.Checkpoints"; "NotebookSlm.Accounting"; "NotebookSlm.Evaluation" ]
             for ns in [ "NotebookSlm.Runtime"; "NotebookSlm.Reporting"; "NotebookSlm.Tokenization" ] do expectNone ns above
         }
     ]

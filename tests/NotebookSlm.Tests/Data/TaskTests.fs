@@ -32,6 +32,7 @@ let tests =
                 "Answer the following question based only on the context.\n###Question\nWhen was it built?\n###Context\nGull Point has a lighthouse built in 1874.\n###Answer\n" "source"
             Expect.equal (pairs[0].Target, pairs[0].Id) ("1874", "q1") "target and id"
             Expect.equal (pairs[1].Target, pairs[1].Id) ("unanswerable", "q2") "impossible question"
+            Expect.equal pairs[0].Cue "\n###Answer\n" "the cue: the template after its last placeholder"
         }
 
         test "QA pairs from the SQuAD fixture keep file order and take the first of several answers" {
@@ -41,13 +42,30 @@ let tests =
             Expect.stringContains pairs[5].Source "###Context\nThe 𝔸-frame bridge" "context with a non-BMP character"
         }
 
+        test "QA references keep every gold answer: a question with 3 answers keeps all 3, the pair's target stays the first" {
+            let three = SquadQuestion("q3", "When?", [| SquadAnswer("1874", 37); SquadAnswer("in 1874", 34); SquadAnswer("built in 1874", 28) |], false)
+            let a = SquadArticle("Gull_Point", [| SquadParagraph(context, [| answerable; three; impossible |]) |])
+            let refs = Tasks.QaReferences [ a ] |> Seq.toList
+            Expect.equal [ for r in refs -> r.Id ] [ "q1"; "q3"; "q2" ] "one reference per question, in the order of Tasks.Qa"
+            Expect.sequenceEqual refs[1].Answers [ "1874"; "in 1874"; "built in 1874" ] "all three, in file order"
+            Expect.isEmpty refs[2].Answers "an unanswerable question has none"
+            Expect.equal [ for p in Tasks.Qa [ a ] -> p.Target ] [ "1874"; "1874"; "unanswerable" ] "targets unchanged"
+        }
+
+        test "QA references from the SQuAD fixture line up with its QA pairs" {
+            let articles = SquadJson.Read(fixture "dev-v2.0.json")
+            let refs = Tasks.QaReferences articles |> Seq.toList
+            Expect.equal [ for r in refs -> r.Id ] [ for p in Tasks.Qa articles -> p.Id ] "same ids, same order"
+            Expect.sequenceEqual refs[0].Answers [ "1874"; "in 1874" ] "both answers of the first question"
+        }
+
         test "summarisation, code and essay pairs are filled exactly" {
             let s = Tasks.Summarisation(XsumExample("7", "Rain fell.\nRoads flooded.", "Rain flooded roads."))
-            Expect.equal s (TextPair("Summarize the following document in one sentence.\n###Document\nRain fell.\nRoads flooded.\n###Summary\n", "Rain flooded roads.", "7")) "summary"
+            Expect.equal s (TextPair("Summarize the following document in one sentence.\n###Document\nRain fell.\nRoads flooded.\n###Summary\n", "Rain flooded roads.", "7", Cue = "\n###Summary\n")) "summary"
             let c = Tasks.CodeTranslation(CodePair("int f() {return 1;}", "int F(){return 1;}"))
-            Expect.equal c (TextPair("Translate the following Java code to C#.\n###Java\nint f() {return 1;}\n###C#\n", "int F(){return 1;}")) "code"
+            Expect.equal c (TextPair("Translate the following Java code to C#.\n###Java\nint f() {return 1;}\n###C#\n", "int F(){return 1;}", Cue = "\n###C#\n")) "code"
             let e = Tasks.EssayWriting(Essay("Discuss cars.", "Cars are useful.", 6.5))
-            Expect.equal e (TextPair("Write an essay for the following prompt.\n###Prompt\nDiscuss cars.\n###Essay\n", "Cars are useful.")) "essay"
+            Expect.equal e (TextPair("Write an essay for the following prompt.\n###Prompt\nDiscuss cars.\n###Essay\n", "Cars are useful.", Cue = "\n###Essay\n")) "essay"
         }
 
         test "the sequence overloads map every example in order" {
@@ -71,6 +89,17 @@ let tests =
             let p = Tasks.Qa(ctx, SquadQuestion("id", question, [||], true))
             let expected = "Answer the following question based only on the context.\n###Question\n" + question + "\n###Context\n" + ctx + "\n###Answer\n"
             Expect.equal p.Source expected "exact"
+
+        test "a template's cue is its text after the last placeholder, and every source ends with it" {
+            Expect.equal (Tasks.CueOf Tasks.QaTemplate) "\n###Answer\n" "QA"
+            Expect.equal (Tasks.CueOf Tasks.SummaryTemplate) "\n###Summary\n" "summary"
+            Expect.equal (Tasks.CueOf Tasks.CodeTemplate) "\n###C#\n" "code"
+            Expect.equal (Tasks.CueOf Tasks.EssayTemplate) "\n###Essay\n" "essay"
+            Expect.isNull (Tasks.CueOf "Echo {text}") "a template that ends in its placeholder has no cue"
+            expectError<ArgumentException> (fun () -> Tasks.CueOf "no placeholder" |> ignore) [ "no placeholder" ]
+            let pairs = Tasks.Qa(SquadJson.Read(fixture "dev-v2.0.json")) |> Seq.toList
+            for p in pairs do Expect.stringEnds p.Source p.Cue $"{p.Id} ends with its cue"
+        }
 
         test "Fill rejects a placeholder without a value and a value without a placeholder" {
             expectError<ArgumentException> (fun () -> Tasks.Fill(Tasks.QaTemplate, struct ("question", "q")) |> ignore) [ "{context}"; "no value" ]

@@ -22,6 +22,40 @@ let spm = lazy (SentencePieceModelTokenizer(Path.Combine(fixtureDir, "sotu-512.m
 let all () : ITokenizer list =
     [ ByteTokenizer(); Gpt2Tokenizer(); AutoTokenizer.Load AutoTokenizer.Phi35; spm.Value ]
 
+let phiJson = Path.Combine(repoRoot, "src", "NotebookSlm", "Assets", "Tokenizers", "phi-3.5", "tokenizer.json")
+
+/// Real text without special-token strings: the first 200 sentences of the State of the Union
+/// sample and every text fixture (HTML, Java, man-page sources, JSON, CSV, WordNet).
+let realTexts =
+    lazy
+        let sotu = File.ReadAllText(Path.Combine(fixtureDir, "sotu-sample.txt")).Split(". ") |> Array.truncate 200
+        let files =
+            Directory.GetFiles(Path.Combine(repoRoot, "tests", "NotebookSlm.Tests", "fixtures"), "*", SearchOption.AllDirectories)
+            |> Array.filter (fun f -> not (f.EndsWith ".gz" || f.EndsWith ".model" || f.EndsWith ".parquet"))
+            |> Array.sort
+            |> Array.map File.ReadAllText
+        Array.concat [ sotu; files; Array.ofList samples ]
+
+/// Text holding every special string of the tokenizer and the usual control strings, alone,
+/// glued to words, spaced and repeated.
+let textWithSpecials (t: ITokenizer) (extra: string list) =
+    let specials =
+        [ for id in [ t.PadId; t.BosId; t.EosId; t.UnkId ] -> t.TokenText id ]
+        @ [ for i in 0 .. t.SentinelCount - 1 -> t.TokenText(t.SentinelId i) ]
+        @ [ "<s>"; "</s>"; "<pad>"; "<unk>"; "<mask>"; "<|endoftext|>"; "<extra_id_0>"; "<extra_id_99>" ] @ extra
+        |> List.distinct
+    String.Join(" ", [ for s in specials -> $"{s} word{s}word  {s}{s}\n{s}" ])
+
+/// Encodes the text, expects none of the forbidden ids and a lossless round trip.
+let expectTextOnly (t: ITokenizer) (text: string) (forbidden: int list) =
+    let ids = t.Encode text
+    let hits = ids |> Array.filter (fun id -> List.contains id forbidden) |> Array.distinct
+    Expect.isEmpty hits $"{t.Name}: special ids out of Encode: {hits}"
+    Expect.equal (t.Decode ids) text $"{t.Name}: round trip"
+
+let standardSpecials (t: ITokenizer) =
+    [ t.PadId; t.BosId; t.EosId; t.UnkId ] @ [ for i in 0 .. t.SentinelCount - 1 -> t.SentinelId i ]
+
 [<Tests>]
 let tests =
     testList "Tokenizers" [
@@ -52,7 +86,7 @@ let tests =
             let t = AutoTokenizer.Load AutoTokenizer.Phi35
             Expect.sequenceEqual (t.Encode "Hello world") [| 15043; 3186 |] "BPE ids of tokenizer.json"
             Expect.equal (t.PadId, t.BosId, t.EosId, t.UnkId) (0, 1, 32000, 0) "pad = unk = 0, bos 1, eos <|endoftext|>"
-            Expect.sequenceEqual (t.Encode "<|endoftext|>") [| 32000 |] "special tokens in text are respected"
+            Expect.sequenceEqual (t.Encode "<|endoftext|>") [| 529; 29989; 355; 974; 726; 29989; 29958 |] "a special token's string in text is text: < | end of text | >"
             Expect.equal (t.TokenText 13) "<0x0A>" "byte fallback piece for a newline"
             Expect.isLessThanOrEqual t.VocabSize 32128 "fits the released model's padded vocabulary"
         }
@@ -81,6 +115,59 @@ let tests =
             Expect.sequenceEqual (File.ReadAllBytes a) (File.ReadAllBytes b) "same bytes from the same text and seed"
             let t = SentencePieceModelTokenizer a
             for s in samples do Expect.equal (t.Decode(t.Encode s)) s "round trip"
+        }
+
+        test "bytes: special strings in text never encode to special ids" {
+            let t = ByteTokenizer()
+            expectTextOnly t (textWithSpecials t []) (standardSpecials t)
+        }
+
+        test "gpt2: <|endoftext|> in text is text, never 50256, and no special id comes out" {
+            let t = Gpt2Tokenizer()
+            Expect.sequenceEqual (t.Encode "a<|endoftext|>b") [| 64; 27; 91; 437; 1659; 5239; 91; 29; 65 |] "a, <|, endoftext, |>, b"
+            expectTextOnly t (textWithSpecials t []) (standardSpecials t)
+        }
+
+        test "gpt2: ordinary text gets the ids of Microsoft.ML's own GPT-2 tokenizer" {
+            let t = Gpt2Tokenizer()
+            let reference = Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForModel "gpt2"
+            for text in realTexts.Value do
+                Expect.sequenceEqual (t.Encode text) (reference.EncodeToIds text |> Seq.toArray) (text.Substring(0, min 60 text.Length))
+        }
+
+        test "phi-3.5: no added token's id (special or not) or sentinel comes out for text holding their strings" {
+            let t = AutoTokenizer.Load AutoTokenizer.Phi35
+            // 0 <unk>, 1 <s>, 2 </s> and 32000-32010 (<|endoftext|>, <|user|>, <|end|>, ...) are the file's added tokens.
+            let added = [ 0; 1; 2 ] @ [ 32000 .. 32010 ]
+            expectTextOnly t (textWithSpecials t [ for id in added -> t.TokenText id ]) (added @ standardSpecials t)
+            Expect.equal (t.Decode(t.Encode "</s>  x")) "</s>  x" "the spaces after </s> survive (its added entry stripped them)"
+        }
+
+        test "phi-3.5: ordinary text encodes exactly as through the original tokenizer.json" {
+            use t = new HfTokenizer(phiJson, name = "phi-3.5")
+            Expect.notEqual t.TextOnlyPath phiJson "runs a text-only copy"
+            use original = new Tokenizers.DotNet.Tokenizer(phiJson)
+            let texts = realTexts.Value
+            let same = texts |> Array.filter (fun s -> Array.ConvertAll(original.Encode s, fun i -> int i) = t.Encode s) |> Array.length
+            Expect.equal same texts.Length $"identical encodings of {texts.Length} texts"
+        }
+
+        test "sentencepiece: control and sentinel strings in text never encode to their ids" {
+            let t = spm.Value
+            expectTextOnly t (textWithSpecials t []) (standardSpecials t)
+        }
+
+        test "a unigram model, which Microsoft.ML.Tokenizers encodes wrongly, is refused (skipped where spm_train is missing)" {
+            let onPath = (Environment.GetEnvironmentVariable "PATH").Split(':') |> Array.exists (fun d -> File.Exists(Path.Combine(d, "spm_train")))
+            if not onPath then skiptest "spm_train is not installed (Debian package sentencepiece)"
+            let dir = Path.Combine(Path.GetTempPath(), $"spm-{Guid.NewGuid():N}")
+            try
+                let model =
+                    TokenizerTraining.TrainSentencePiece([| Path.Combine(fixtureDir, "sotu-sample.txt") |], Path.Combine(dir, "uni"),
+                        SentencePieceTrainingOptions(VocabSize = 600, ModelType = "unigram", Seed = 3, Threads = 1))
+                expectError<InvalidDataException> (fun () -> SentencePieceModelTokenizer model |> ignore) [ model; "wrong ids"; "BPE" ]
+            finally
+                if Directory.Exists dir then Directory.Delete(dir, true)
         }
 
         test "specs name every tokenizer kind, and a bad spec is a clear error" {
