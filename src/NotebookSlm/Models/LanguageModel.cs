@@ -88,11 +88,13 @@ public static class LanguageModel
         return TokenCrossEntropy(logits, batch.Target, batch.TargetMask).MoveToOuterDisposeScope();
     }
 
-    public static Tensor TokenCrossEntropy(Tensor logits, Tensor targets, Tensor mask)
+    /// <summary>Cross-entropy over the real target tokens (fp32 logits): their mean, or with
+    /// <paramref name="reduction"/> Sum their total (training divides it by a whole step's tokens).</summary>
+    public static Tensor TokenCrossEntropy(Tensor logits, Tensor targets, Tensor mask, nn.Reduction reduction = nn.Reduction.Mean)
     {
         using var scope = NewDisposeScope();
         var labels = targets.masked_fill(mask.logical_not(), -100);
-        return F.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), labels.reshape(-1), ignore_index: -100)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), labels.reshape(-1), ignore_index: -100, reduction: reduction)
             .MoveToOuterDisposeScope();
     }
 

@@ -5,7 +5,6 @@ using NotebookSlm.Models;
 using NotebookSlm.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace NotebookSlm.Training;
 
@@ -155,14 +154,12 @@ public sealed class Trainer
     TrainingDivergedException Diverged(string what, string? lastCheckpoint) =>
         new($"{what}; training stopped. " + (lastCheckpoint is null ? "No checkpoint was written yet." : $"The last good checkpoint is {lastCheckpoint}."));
 
-    /// <summary>Cross-entropy summed over the real target tokens of a batch (fp32 logits).</summary>
+    /// <summary>Cross-entropy summed over the real target tokens of a batch.</summary>
     Tensor SummedLoss(Seq2SeqBatch batch)
     {
         using var scope = NewDisposeScope();
-        var logits = model.TargetLogits(batch);                                                 // (B, T, V)
-        var labels = batch.Target.masked_fill(batch.TargetMask.logical_not(), -100);
-        return F.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), labels.reshape(-1),
-            ignore_index: -100, reduction: nn.Reduction.Sum).MoveToOuterDisposeScope();
+        return LanguageModel.TokenCrossEntropy(model.TargetLogits(batch), batch.Target, batch.TargetMask, nn.Reduction.Sum)
+            .MoveToOuterDisposeScope();
     }
 
     /// <summary>Token-weighted validation loss (eval mode, no gradients) and greedy samples.

@@ -235,7 +235,7 @@ let trainingTests =
             let run precision =
                 let m = LanguageModel.Create(micro Architecture.EncoderDecoder, 5L)
                 let dir = tempDir "bf16"
-                train m (quick.With(steps = 30, precision = precision, checkpointEvery = 30)) eight dir |> ignore
+                train m (quick.With(steps = 30, precision = Nullable precision, checkpointEvery = 30)) eight dir |> ignore
                 let losses = MetricsLog.ReadLosses(Path.Combine(dir, "metrics.jsonl")) |> Seq.map (fun struct (_, l) -> l) |> Array.ofSeq
                 m, dir, losses
             let m32, _, l32 = run Precision.Fp32
