@@ -1,7 +1,6 @@
 namespace NotebookSlm.Lab
 
 open System
-open System.Diagnostics
 open System.IO
 open System.Text.Json
 open NotebookSlm.Accounting
@@ -91,12 +90,8 @@ module Efficiency =
         let input, output, batches = Profile.pick (256, 8, memoryBatches) (4096, 256, memoryBatches)
         let slm = Path.Combine(Paths.root.Value, "src", "NotebookSlm.Cli", "bin", "Release", "net10.0", "slm.dll")
         let runSlm (args: string list) =
-            let psi = ProcessStartInfo("dotnet", slm :: args, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Paths.root.Value)
-            use p = Process.Start psi
-            let err = p.StandardError.ReadToEndAsync()
-            let out = p.StandardOutput.ReadToEnd()
-            p.WaitForExit()
-            p.ExitCode, out, err.Result
+            let r = NotebookSlm.Runtime.ProcessRunner.Run("dotnet", slm :: args, Paths.root.Value)
+            r.ExitCode, r.Stdout, r.Stderr
         for config in [ encdec; deconly ] do
             // Export in its own process first, so the measuring process holds only ONNX Runtime.
             let rc, _, err = runSlm [ "export"; "onnx"; "--preset"; config.Name; "--weights"; "fp32"; "--out"; Path.Combine(Paths.artifacts "onnx", $"{config.Name}-fp32-seed1") ]

@@ -72,3 +72,11 @@ let expectError<'E when 'E :> exn> (f: unit -> unit) (fragments: string list) =
     | None -> failwith $"expected {typeof<'E>.Name}, nothing was thrown"
     | Some (:? 'E as e) -> for fr in fragments do Expecto.Expect.stringContains e.Message fr $"{typeof<'E>.Name} message"
     | Some e -> failwith $"expected {typeof<'E>.Name}, got {e.GetType().Name}: {e.Message}"
+
+/// Runs f with libtorch's default device set to meta (shapes, no data) and restores the CPU.
+/// Objects made before stay on the CPU; any tensor that code makes without naming a device
+/// lands on meta and fails the first op that meets a CPU tensor, as it would on a GPU. So a
+/// CPU-only test run checks that tensors follow the model's device.
+let withMetaDefault (f: unit -> unit) =
+    torch.set_default_device(torch.Device("meta"))
+    try f () finally torch.set_default_device(torch.CPU)

@@ -59,7 +59,7 @@ static class EvalCommand
                 },
                 generation_seconds = scores.Seconds, generated_tokens_per_second = scores.GeneratedTokensPerSecond,
             };
-            var json = JsonSerializer.Serialize(metrics, new JsonSerializerOptions(Cli.Json) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+            var json = JsonSerializer.Serialize(metrics, Cli.Json);   // results options: NaN written, not refused
             AtomicFile.WriteText(Path.Combine(outDir, "metrics.json"), json);
             Console.WriteLine(json);
             return 0;

@@ -103,7 +103,7 @@ public static class Decoding
             return;
         }
         using var scope = NewDisposeScope();
-        var picked = Sampling.Pick(tensor(logits.ToArray(), [next.Length, vocab]), o, generator);
+        var picked = Sampling.Pick(tensor(logits.ToArray(), [next.Length, vocab], device: CPU), o, generator);
         picked.data<long>().CopyTo(next);
     }
 }

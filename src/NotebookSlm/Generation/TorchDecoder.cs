@@ -19,7 +19,9 @@ public sealed class TorchDecoder(ILanguageModel model) : IDecoder
     {
         readonly ILanguageModel model;
         readonly bool wasTraining;
-        readonly Tensor source, mask;
+        readonly Tensor source;
+        readonly Tensor? mask;
+        readonly Device device;
         readonly IDecodingSession session;
         readonly float[] logits;
 
@@ -28,23 +30,26 @@ public sealed class TorchDecoder(ILanguageModel model) : IDecoder
             this.model = model;
             wasTraining = model.Module.training;
             model.Module.eval();
-            (source, mask) = Seq2SeqBatch.Pad(prompts, model.Config.PadId, "prompt");
-            // Held for the whole run, past any scope of the caller's.
-            source.DetachFromDisposeScope();
-            mask.DetachFromDisposeScope();
+            device = model.Device();
+            var (ids, valid) = Seq2SeqBatch.Pad(prompts, model.Config.PadId, "prompt", device);
+            // Held for the whole run, past any scope of the caller's. Equal-length prompts need
+            // no mask, decided here on the host rather than by reading the mask back.
+            source = ids.DetachFromDisposeScope();
+            if (Seq2SeqBatch.Padded(prompts)) mask = valid.DetachFromDisposeScope();
+            else valid.Dispose();
             session = model.StartDecoding(source, mask, maxNewTokens, useCache);
             logits = new float[prompts.Count * model.Config.VocabSize];
         }
 
         public ReadOnlySpan<float> Prefill() => Copy(() => session.Prefill());
 
-        public ReadOnlySpan<float> Step(long[] tokens) => Copy(() => session.Step(tensor(tokens)));
+        public ReadOnlySpan<float> Step(long[] tokens) => Copy(() => session.Step(tensor(tokens, device: device)));
 
         ReadOnlySpan<float> Copy(Func<Tensor> step)
         {
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            step().to(ScalarType.Float32).contiguous().data<float>().CopyTo(logits);
+            step().to(ScalarType.Float32).cpu().contiguous().data<float>().CopyTo(logits);
             return logits;
         }
 
@@ -52,7 +57,7 @@ public sealed class TorchDecoder(ILanguageModel model) : IDecoder
         {
             session.Dispose();
             source.Dispose();
-            mask.Dispose();
+            mask?.Dispose();
             if (wasTraining) model.Module.train();
         }
     }

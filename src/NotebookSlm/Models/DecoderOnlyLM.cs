@@ -60,9 +60,9 @@ public sealed class DecoderOnlyLM : nn.Module<Tensor, Tensor>, ILanguageModel
         var x = transformer.wte.forward(ids);                                                    // (B, T, D)
         // Positions count pads too; RoPE scores depend only on offsets, so left padding
         // does not move real tokens relative to each other.
-        var rope = LanguageModel.RopeFor(Config, t, offset, centered: false, ntkLength, x.dtype);
+        var rope = LanguageModel.RopeFor(Config, t, offset, centered: false, ntkLength, x);
         Tensor? allowed = valid is null
-            ? (t == 1 ? null : Masks.Causal(t, offset + t, offset))
+            ? (t == 1 ? null : Masks.Causal(t, offset + t, offset, x.device))
             : Masks.CausalWithPadding(valid, t, offset);
         var ctx = new SelfAttentionContext(rope, allowed);
         for (int i = 0; i < transformer.h.Count; i++)
@@ -83,17 +83,19 @@ public sealed class DecoderOnlyLM : nn.Module<Tensor, Tensor>, ILanguageModel
     public Tensor TargetLogits(Seq2SeqBatch batch)
     {
         using var scope = NewDisposeScope();
-        var (src, srcValid) = LanguageModel.LeftAlign(batch.Source, batch.SourceMask);           // (B, S)
-        long s = src.shape[1], t = batch.Target.shape[1];
+        long s = batch.Source.shape[1], t = batch.Target.shape[1];
+        // Unpadded sources are already aligned. Target padding needs no mask: it follows
+        // every real token, and causality hides it from them.
+        var (src, srcValid) = batch.SourcePadded
+            ? LanguageModel.LeftAlign(batch.Source, batch.SourceMask)                              // (B, S)
+            : (batch.Source, null);
         var ids = cat([src, batch.Target.narrow(1, 0, t - 1)], 1);                                // (B, S+T-1)
-        var valid = cat([srcValid, batch.TargetMask.narrow(1, 0, t - 1)], 1);
-        var hidden = Hidden(ids, NullIfAll(valid), null, (int)ids.shape[1]);
+        var valid = srcValid is null ? null : cat([srcValid, batch.TargetMask.narrow(1, 0, t - 1)], 1);
+        var hidden = Hidden(ids, valid, null, (int)ids.shape[1]);
         return Head(hidden.narrow(1, s - 1, t)).MoveToOuterDisposeScope();                      // (B, T, V)
     }
 
-    static Tensor? NullIfAll(Tensor valid) => valid.all().item<bool>() ? null : valid;
-
-    public IDecodingSession StartDecoding(Tensor source, Tensor sourceMask, int maxNewTokens, bool useCache) =>
+    public IDecodingSession StartDecoding(Tensor source, Tensor? sourceMask, int maxNewTokens, bool useCache) =>
         new Session(this, source, sourceMask, maxNewTokens, useCache);
 
     /// <summary>Prefills the left-aligned prompt, then decodes one token per step against the
@@ -103,25 +105,29 @@ public sealed class DecoderOnlyLM : nn.Module<Tensor, Tensor>, ILanguageModel
         readonly DecoderOnlyLM model;
         readonly KvCache? cache;
         readonly int ntkLength;
-        Tensor ids, valid;
-        readonly bool padded;
+        Tensor ids;
+        // Validity of every position so far (B, cached + T); null when no source is padded.
+        Tensor? valid;
 
-        public Session(DecoderOnlyLM model, Tensor source, Tensor sourceMask, int maxNewTokens, bool useCache)
+        public Session(DecoderOnlyLM model, Tensor source, Tensor? sourceMask, int maxNewTokens, bool useCache)
         {
             this.model = model;
-            (ids, valid) = LanguageModel.LeftAlign(source, sourceMask);
-            ids = ids.DetachFromDisposeScope();
-            valid = valid.DetachFromDisposeScope();
-            padded = !sourceMask.all().item<bool>();
+            if (sourceMask is null) ids = source.alias().DetachFromDisposeScope();
+            else
+            {
+                var (aligned, alignedValid) = LanguageModel.LeftAlign(source, sourceMask);
+                ids = aligned.DetachFromDisposeScope();
+                valid = alignedValid.DetachFromDisposeScope();
+            }
             long capacity = source.shape[1] + maxNewTokens;
             ntkLength = (int)capacity;
-            if (useCache) cache = new KvCache(model.Config, source.shape[0], capacity, model.transformer.wte.weight!.dtype);
+            if (useCache) cache = new KvCache(model.Config, source.shape[0], capacity, model.transformer.wte.weight!.dtype, source.device);
         }
 
         public Tensor Prefill()
         {
             using var scope = NewDisposeScope();
-            var hidden = model.Hidden(ids, padded ? valid : null, cache, ntkLength);
+            var hidden = model.Hidden(ids, valid, cache, ntkLength);
             return model.Head(hidden.select(1, -1)).MoveToOuterDisposeScope();                  // (B, V)
         }
 
@@ -129,27 +135,27 @@ public sealed class DecoderOnlyLM : nn.Module<Tensor, Tensor>, ILanguageModel
         {
             using var scope = NewDisposeScope();
             var column = tokens.reshape(-1, 1);
-            Replace(ref valid, cat([valid, ones_like(column, dtype: ScalarType.Bool)], 1));
+            if (valid is not null) Replace(ref valid, cat([valid, ones_like(column, dtype: ScalarType.Bool)], 1));
             Tensor hidden;
             if (cache is not null)
             {
-                hidden = model.Hidden(column, padded ? valid : null, cache, ntkLength);
+                hidden = model.Hidden(column, valid, cache, ntkLength);
             }
             else
             {
-                Replace(ref ids, cat([ids, column], 1));
-                hidden = model.Hidden(ids, padded ? valid : null, null, ntkLength);
+                Replace(ref ids!, cat([ids, column], 1));
+                hidden = model.Hidden(ids, valid, null, ntkLength);
             }
             return model.Head(hidden.select(1, -1)).MoveToOuterDisposeScope();
         }
 
-        static void Replace(ref Tensor field, Tensor value)
+        static void Replace(ref Tensor? field, Tensor value)
         {
             var old = field;
             field = value.DetachFromDisposeScope();
-            old.Dispose();
+            old?.Dispose();
         }
 
-        public void Dispose() { ids.Dispose(); valid.Dispose(); cache?.Dispose(); }
+        public void Dispose() { ids.Dispose(); valid?.Dispose(); cache?.Dispose(); }
     }
 }

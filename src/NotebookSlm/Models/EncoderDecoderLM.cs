@@ -51,13 +51,14 @@ public sealed class EncoderDecoderLM : nn.Module<Tensor, Tensor, Tensor>, ILangu
 
     ScalarType DType => transformer.wte.weight!.dtype;
 
-    /// <summary>Source ids (B, S) and validity (B, S) to final, normed encoder states (B, S, D).</summary>
-    public Tensor Encode(Tensor source, Tensor sourceMask)
+    /// <summary>Source ids (B, S) and validity (B, S; null when nothing is padded) to final,
+    /// normed encoder states (B, S, D).</summary>
+    public Tensor Encode(Tensor source, Tensor? sourceMask)
     {
         using var scope = NewDisposeScope();
         int s = (int)source.shape[1];
         var x = transformer.wte.forward(source);                                                 // (B, S, D)
-        var rope = LanguageModel.RopeFor(Config, s, 0, Config.CenteredEncoderPositions, s, x.dtype);
+        var rope = LanguageModel.RopeFor(Config, s, 0, Config.CenteredEncoderPositions, s, x);
         var ctx = new SelfAttentionContext(rope, PaddingMask(sourceMask));
         foreach (var block in transformer.e) x = block.forward(x, ctx);
         return transformer.ln_e.forward(x).MoveToOuterDisposeScope();
@@ -71,9 +72,9 @@ public sealed class EncoderDecoderLM : nn.Module<Tensor, Tensor, Tensor>, ILangu
         int t = (int)decoderIds.shape[1];
         int offset = (int)(cache?.Length ?? 0);
         var x = transformer.wte.forward(decoderIds);                                             // (B, T, D)
-        var rope = LanguageModel.RopeFor(Config, t, offset, centered: false, ntkLength, x.dtype);
+        var rope = LanguageModel.RopeFor(Config, t, offset, centered: false, ntkLength, x);
         // Right padding only: causality alone keeps real tokens from seeing pads.
-        var self = new SelfAttentionContext(rope, t == 1 ? null : Masks.Causal(t, offset + t, offset));
+        var self = new SelfAttentionContext(rope, t == 1 ? null : Masks.Causal(t, offset + t, offset, x.device));
         for (int i = 0; i < transformer.h.Count; i++)
             x = transformer.h[i].Forward(x, self, cross, cache?.Layers[i]);
         cache?.Advance(t);
@@ -81,7 +82,8 @@ public sealed class EncoderDecoderLM : nn.Module<Tensor, Tensor, Tensor>, ILangu
         return logits.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Released signature: (encoder ids, decoder ids) to logits, padding from the pad id.</summary>
+    /// <summary>Released signature: (encoder ids, decoder ids) to logits, padding from the pad id
+    /// (always masked: whether anything is padded is not known without reading the ids back).</summary>
     public override Tensor forward(Tensor source, Tensor decoderIds)
     {
         using var scope = NewDisposeScope();
@@ -93,28 +95,29 @@ public sealed class EncoderDecoderLM : nn.Module<Tensor, Tensor, Tensor>, ILangu
     public Tensor TargetLogits(Seq2SeqBatch batch)
     {
         using var scope = NewDisposeScope();
-        var states = Encode(batch.Source, batch.SourceMask);
+        var mask = batch.SourcePadded ? batch.SourceMask : null;
+        var states = Encode(batch.Source, mask);
         var decoderIds = ShiftRight(batch.Target);                                                // [BOS] . y[:-1]
-        return Decode(decoderIds, new CrossContext(states, PaddingMask(batch.SourceMask)), null, (int)decoderIds.shape[1])
+        return Decode(decoderIds, new CrossContext(states, PaddingMask(mask)), null, (int)decoderIds.shape[1])
             .MoveToOuterDisposeScope();
     }
 
     Tensor ShiftRight(Tensor target)
     {
         using var scope = NewDisposeScope();
-        var bos = full(target.shape[0], 1, Config.BosId, dtype: ScalarType.Int64);
+        var bos = full(target.shape[0], 1, Config.BosId, dtype: ScalarType.Int64, device: target.device);
         return cat([bos, target.narrow(1, 0, target.shape[1] - 1)], 1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>(B, S) validity to a key-padding mask, or null when nothing is padded.</summary>
-    static Tensor? PaddingMask(Tensor valid) => valid.all().item<bool>() ? null : Masks.KeyPadding(valid);
+    /// <summary>(B, S) validity to a key-padding mask; none when nothing is padded.</summary>
+    static Tensor? PaddingMask(Tensor? valid) => valid is null ? null : Masks.KeyPadding(valid);
 
-    public IDecodingSession StartDecoding(Tensor source, Tensor sourceMask, int maxNewTokens, bool useCache) =>
+    public IDecodingSession StartDecoding(Tensor source, Tensor? sourceMask, int maxNewTokens, bool useCache) =>
         new Session(this, source, sourceMask, maxNewTokens, useCache);
 
     /// <summary>Encodes once; then each step runs the decoder on one token against the KV cache
     /// and the precomputed cross K/V, or (no cache) on everything generated so far.</summary>
-    sealed class Session(EncoderDecoderLM model, Tensor source, Tensor sourceMask, int maxNewTokens, bool useCache) : IDecodingSession
+    sealed class Session(EncoderDecoderLM model, Tensor source, Tensor? sourceMask, int maxNewTokens, bool useCache) : IDecodingSession
     {
         Tensor? states, crossAllowed, history;
         KvCache? cache;
@@ -128,14 +131,14 @@ public sealed class EncoderDecoderLM : nn.Module<Tensor, Tensor, Tensor>, ILangu
             crossAllowed = PaddingMask(sourceMask)?.DetachFromDisposeScope();
             if (useCache)
             {
-                cache = new KvCache(model.Config, source.shape[0], maxNewTokens + 1, model.DType);
+                cache = new KvCache(model.Config, source.shape[0], maxNewTokens + 1, model.DType, source.device);
                 for (int i = 0; i < cache.Layers.Length; i++)
                 {
                     var (k, v) = model.transformer.h[i].CrossKeysValues(states);
                     cache.Layers[i].SetCross(k, v);
                 }
             }
-            var bos = torch.full(source.shape[0], model.Config.BosId, dtype: ScalarType.Int64);
+            var bos = torch.full(source.shape[0], model.Config.BosId, dtype: ScalarType.Int64, device: source.device);
             return StepInternal(bos).MoveToOuterDisposeScope();
         }
 

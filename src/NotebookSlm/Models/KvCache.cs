@@ -16,12 +16,12 @@ public sealed class KvCache : IDisposable
         public Tensor? CrossK { get; private set; }
         public Tensor? CrossV { get; private set; }
 
-        internal Layer(KvCache owner, long batch, long kvHeads, long capacity, long headDim, ScalarType dtype)
+        internal Layer(KvCache owner, long batch, long kvHeads, long capacity, long headDim, ScalarType dtype, Device? device)
         {
             this.owner = owner;
             // Detached: the cache outlives the dispose scope of the step that creates it.
-            k = zeros(batch, kvHeads, capacity, headDim, dtype: dtype).DetachFromDisposeScope();
-            v = zeros(batch, kvHeads, capacity, headDim, dtype: dtype).DetachFromDisposeScope();
+            k = zeros(batch, kvHeads, capacity, headDim, dtype: dtype, device: device).DetachFromDisposeScope();
+            v = zeros(batch, kvHeads, capacity, headDim, dtype: dtype, device: device).DetachFromDisposeScope();
         }
 
         /// <summary>Writes k, v (B, Hkv, T, Dh) at the cache's current length and returns views
@@ -57,11 +57,12 @@ public sealed class KvCache : IDisposable
     public long Length { get; private set; }
     public long Capacity { get; }
 
-    public KvCache(ModelConfig c, long batch, long capacity, ScalarType dtype)
+    /// <summary>Buffers in the model's dtype and on its device.</summary>
+    public KvCache(ModelConfig c, long batch, long capacity, ScalarType dtype, Device? device = null)
     {
         Capacity = capacity;
         Layers = Enumerable.Range(0, c.DecoderLayers)
-            .Select(_ => new Layer(this, batch, c.KvHeads, capacity, c.HeadDim, dtype)).ToArray();
+            .Select(_ => new Layer(this, batch, c.KvHeads, capacity, c.HeadDim, dtype, device)).ToArray();
     }
 
     /// <summary>Called by the model once every layer has appended a step of <paramref name="t"/> tokens.</summary>

@@ -14,27 +14,37 @@ public sealed record Seq2SeqBatch(Tensor Source, Tensor SourceMask, Tensor Targe
 {
     public long BatchSize => Source.shape[0];
 
-    public static Seq2SeqBatch From(IReadOnlyList<int[]> sources, IReadOnlyList<int[]> targets, int padId)
+    /// <summary>Whether some source row is shorter than the longest. Known on the host when the
+    /// batch is built, so that a forward decides whether to mask without reading the mask back
+    /// from the device; true (mask) when a batch is made from tensors alone. Target padding needs
+    /// no mask: it sits after every real token, which causality already hides it from.</summary>
+    public bool SourcePadded { get; init; } = true;
+
+    /// <summary>Pads the rows on the host and makes the tensors on <paramref name="device"/> (the model's).</summary>
+    public static Seq2SeqBatch From(IReadOnlyList<int[]> sources, IReadOnlyList<int[]> targets, int padId, Device? device = null)
     {
         if (sources.Count != targets.Count)
             throw new ArgumentException($"{sources.Count} sources but {targets.Count} targets");
-        var (s, sm) = Pad(sources, padId, "source");
-        var (t, tm) = Pad(targets, padId, "target");
-        return new Seq2SeqBatch(s, sm, t, tm);
+        var (s, sm) = Pad(sources, padId, "source", device);
+        var (t, tm) = Pad(targets, padId, "target", device);
+        return new Seq2SeqBatch(s, sm, t, tm) { SourcePadded = Padded(sources) };
     }
 
     /// <summary>A batch of tokenized pairs (from <see cref="Data.Batching"/>), each side padded to
     /// its own longest row.</summary>
-    public static Seq2SeqBatch From(IReadOnlyList<Data.TokenizedPair> batch, int padId) =>
-        From(batch.Select(p => p.Source).ToArray(), batch.Select(p => p.Target).ToArray(), padId);
+    public static Seq2SeqBatch From(IReadOnlyList<Data.TokenizedPair> batch, int padId, Device? device = null) =>
+        From(batch.Select(p => p.Source).ToArray(), batch.Select(p => p.Target).ToArray(), padId, device);
 
-    /// <summary>Right-pads token rows into ids (B, L) and a validity mask (B, L).</summary>
-    public static (Tensor Ids, Tensor Mask) Pad(IReadOnlyList<int[]> rows, int padId, string what = "row")
+    /// <summary>Whether right-padding these rows pads any of them.</summary>
+    public static bool Padded(IReadOnlyList<int[]> rows) => rows.Any(r => r.Length != rows[0].Length);
+
+    /// <summary>Right-pads token rows into ids (B, L) and a validity mask (B, L), on <paramref name="device"/>.</summary>
+    public static (Tensor Ids, Tensor Mask) Pad(IReadOnlyList<int[]> rows, int padId, string what = "row", Device? device = null)
     {
         var (ids, lengths, len) = RightPad(rows, padId, what);
         var mask = new bool[ids.Length];
         for (int i = 0; i < rows.Count; i++) Array.Fill(mask, true, i * len, lengths[i]);
-        return (tensor(ids, [rows.Count, len]), tensor(mask, [rows.Count, len]));
+        return (tensor(ids, [rows.Count, len], device: device), tensor(mask, [rows.Count, len], device: device));
     }
 
     /// <summary>Right-pads token rows on the host: ids (B * L, row-major), each row's length
@@ -73,9 +83,10 @@ public interface ILanguageModel
     nn.Module Module { get; }
     /// <summary>Teacher-forced logits (B, T, V) at every target position.</summary>
     Tensor TargetLogits(Seq2SeqBatch batch);
-    /// <summary>Starts decoding right-padded sources. Without a cache every step recomputes
-    /// the decoder over everything generated so far (the released algorithm).</summary>
-    IDecodingSession StartDecoding(Tensor source, Tensor sourceMask, int maxNewTokens, bool useCache);
+    /// <summary>Starts decoding right-padded sources; <paramref name="sourceMask"/> is null when no
+    /// row is padded. Without a cache every step recomputes the decoder over everything
+    /// generated so far (the released algorithm).</summary>
+    IDecodingSession StartDecoding(Tensor source, Tensor? sourceMask, int maxNewTokens, bool useCache);
 }
 
 public static class LanguageModel
@@ -108,6 +119,10 @@ public static class LanguageModel
 
     public static ScalarType DType(this ILanguageModel model) => model.Module.parameters().First().dtype;
 
+    /// <summary>Where the model's parameters live; batches, masks and caches are made there. A
+    /// model without parameters (a scripted test double) runs on the CPU.</summary>
+    public static Device Device(this ILanguageModel model) => model.Module.parameters().FirstOrDefault()?.device ?? CPU;
+
     /// <summary>Initialisation of the released code: N(0, 0.02) for linear and embedding
     /// weights, zero biases, unit norm gains; drawn from a generator seeded with <paramref name="seed"/>.</summary>
     internal static void Initialize(nn.Module module, long seed)
@@ -132,11 +147,13 @@ public static class LanguageModel
     }
 
     /// <summary>RoPE tables for positions offset..offset+T-1 (centred for encoders), with the
-    /// NTK base for a sequence of <paramref name="ntkLength"/> tokens.</summary>
-    internal static RopeTables RopeFor(ModelConfig c, int length, int offset, bool centered, int ntkLength, ScalarType dtype)
+    /// NTK base for a sequence of <paramref name="ntkLength"/> tokens, in the dtype and on the
+    /// device of <paramref name="like"/>.</summary>
+    internal static RopeTables RopeFor(ModelConfig c, int length, int offset, bool centered, int ntkLength, Tensor like)
     {
         using var scope = NewDisposeScope();
-        var positions = Rope.Positions(length, offset, centered);
+        var dtype = like.dtype;
+        var positions = Rope.Positions(length, offset, centered, like.device);
         var (cos, sin) = Rope.Angles(positions, c.HeadDim, Rope.NtkBase(c.RopeTheta, c.RopeFactor, c.HeadDim, ntkLength, c.BlockSize), dtype);
         return new RopeTables(cos.MoveToOuterDisposeScope(), sin.MoveToOuterDisposeScope());
     }
@@ -152,7 +169,7 @@ public static class LanguageModel
         using var scope = NewDisposeScope();
         long s = ids.shape[1];
         var lengths = mask.to(ScalarType.Int64).sum(1, keepdim: true);                  // (B, 1)
-        var index = (arange(s, dtype: ScalarType.Int64).unsqueeze(0) + lengths).remainder(s); // (B, S)
+        var index = (arange(s, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0) + lengths).remainder(s); // (B, S)
         return (ids.gather(1, index).MoveToOuterDisposeScope(), mask.gather(1, index).MoveToOuterDisposeScope());
     }
 }

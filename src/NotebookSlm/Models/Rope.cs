@@ -24,9 +24,9 @@ public static class Rope
 
     /// <summary>Encoder positions of the released code: i - (T - 1) / 2 (integer division),
     /// so the middle token sits at 0; decoder positions start at 0.</summary>
-    public static Tensor Positions(int length, int offset, bool centered)
+    public static Tensor Positions(int length, int offset, bool centered, Device? device = null)
     {
-        var p = arange(offset, offset + length, dtype: ScalarType.Float32);
+        var p = arange(offset, offset + length, dtype: ScalarType.Float32, device: device);
         if (centered) p -= (length - 1) / 2;
         return p;
     }
@@ -36,7 +36,10 @@ public static class Rope
     {
         using var scope = NewDisposeScope();
         // (Dh/2): inverse frequencies base^(-2i/Dh), in fp32 as released.
-        var invFreq = 1.0 / pow(@base, arange(0, headDim, 2, dtype: ScalarType.Float64) / headDim);
+        // The base as a tensor on the positions' device: pow(double, Tensor) would make it on
+        // the default device.
+        var exponent = arange(0, headDim, 2, dtype: ScalarType.Float64, device: positions.device) / headDim;
+        var invFreq = 1.0 / tensor(@base, ScalarType.Float64, positions.device).pow(exponent);
         var freqs = outer(positions.to(ScalarType.Float64), invFreq);          // (T, Dh/2)
         var emb = cat([freqs, freqs], dim: -1).to(ScalarType.Float32);           // (T, Dh)
         var cos = emb.cos().to(dtype);

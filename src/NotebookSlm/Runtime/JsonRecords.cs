@@ -21,6 +21,11 @@ public static class JsonRecords
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
+    /// <summary>The same, for records that hold measurements (checkpoint state, metrics): a
+    /// NaN or infinite loss is written as "NaN" or "Infinity", not refused, so that the step
+    /// that diverged is on record.</summary>
+    public static JsonSerializerOptions Measurements { get; } = new(Options) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     public static string ToJson<T>(T value) => JsonSerializer.Serialize(value, Options);
 
     /// <summary>Reads a record; a syntax error, an unknown key or a wrong type becomes

@@ -22,11 +22,7 @@ public sealed class MetricsLog : IDisposable
 {
     readonly StreamWriter jsonl;
     readonly TorchSharp.Modules.SummaryWriter? board;
-    static readonly JsonSerializerOptions Json = new(Runtime.JsonRecords.Options)
-    {
-        WriteIndented = false,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    static readonly JsonSerializerOptions Json = new(Runtime.JsonRecords.Measurements) { WriteIndented = false };
 
     public string Path { get; }
 

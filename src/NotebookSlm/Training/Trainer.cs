@@ -30,6 +30,8 @@ public sealed class Trainer
     readonly IReadOnlyList<TokenizedPair> train, validation;
     readonly ITokenizer tokenizer;
     readonly string outDir;
+    // Batches are made where the model lives (a CUDA build of TorchSharp trains on the GPU as is).
+    readonly Device device;
 
     /// <summary>Called after every optimizer step (the CLI's progress bar).</summary>
     public Action<StepLog>? OnStep { get; init; }
@@ -53,6 +55,7 @@ public sealed class Trainer
         this.train = train;
         this.validation = validation;
         this.outDir = outDir;
+        device = model.Device();
     }
 
     BatchingOptions Batches(bool shuffle) => new()
@@ -103,15 +106,21 @@ public sealed class Trainer
                 micro.Add(epochBatches[index++]);
             }
             var (sourceTokens, targetTokens) = TrainingData.Tokens(micro.SelectMany(b => b));
-            double loss = 0;
-            foreach (var batch in micro)
+            double loss;
+            using (var lossScope = NewDisposeScope())
             {
-                using var scope = NewDisposeScope();
-                using var b = Seq2SeqBatch.From(batch, model.Config.PadId);
-                // Sum over real target tokens / the whole step's target tokens: the mean of one big batch.
-                var part = SummedLoss(b) / targetTokens;
-                part.backward();
-                loss += part.item<float>();
+                // Summed on the device and read once per step: one host round-trip, not one per micro-batch.
+                var total = zeros(1, dtype: ScalarType.Float32, device: device);
+                foreach (var batch in micro)
+                {
+                    using var scope = NewDisposeScope();
+                    using var b = Seq2SeqBatch.From(batch, model.Config.PadId, device);
+                    // Sum over real target tokens / the whole step's target tokens: the mean of one big batch.
+                    var part = SummedLoss(b) / targetTokens;
+                    part.backward();
+                    total.add_(part.detach());
+                }
+                loss = total.item<float>();
             }
             if (!double.IsFinite(loss))
                 throw Diverged($"step {state.Step + 1}: the loss is {loss}", lastCheckpoint);
@@ -177,7 +186,7 @@ public sealed class Trainer
                 foreach (var batch in config.EvalBatches > 0 ? batches.Take(config.EvalBatches) : batches)
                 {
                     using var scope = NewDisposeScope();
-                    using var b = Seq2SeqBatch.From(batch, model.Config.PadId);
+                    using var b = Seq2SeqBatch.From(batch, model.Config.PadId, device);
                     sum += SummedLoss(b).item<float>();
                     tokens += batch.Sum(p => p.Target.Length);
                 }

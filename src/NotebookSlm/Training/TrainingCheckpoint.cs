@@ -44,7 +44,7 @@ public static class TrainingCheckpoint
     public const string StateFile = "state.json", TrainingFile = "training.json", AdamFile = "optimizer.adamw", MuonFile = "optimizer.muon.safetensors";
     const string Prefix = "step-";
 
-    static readonly JsonSerializerOptions Json = new(JsonRecords.Options) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    static readonly JsonSerializerOptions Json = JsonRecords.Measurements;
 
     public static string FolderName(int step) => $"{Prefix}{step:D6}";
 
@@ -118,7 +118,7 @@ public static class TrainingCheckpoint
         if (state.TorchRng.Length > 0)
         {
             var bytes = Convert.FromBase64String(state.TorchRng);
-            using var rng = tensor(bytes);
+            using var rng = tensor(bytes, device: TorchSharp.torch.CPU);   // the CPU generator's state
             TorchSharp.torch.random.set_rng_state(rng);
         }
         return state;

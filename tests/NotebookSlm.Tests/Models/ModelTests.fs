@@ -4,6 +4,7 @@ open System
 open Expecto
 open TorchSharp
 open NotebookSlm.Models
+open NotebookSlm.Generation
 open NotebookSlm.Tests.Common
 
 let fsConfig = { FsCheckConfig.defaultConfig with maxTest = 6 }
@@ -120,5 +121,39 @@ let tests =
                          "transformer.ln_e.weight"; "transformer.h.0.ln3.weight"; "transformer.h.0.causal_attn.k_linear.weight"
                          "transformer.h.1.cross_attn.v_linear.bias"; "transformer.h.1.mlp.fc2.weight"; "transformer.ln_f.weight" ] do
                 Expect.contains names key key
+        }
+    
+        test "an unpadded batch gives the same logits whether or not it is marked padded" {
+            for m in both () do
+                use b = batchOf 10 [ 5; 5 ] [ 3; 4 ]
+                Expect.isFalse b.SourcePadded "equal sources are known unpadded on the host"
+                // The same tensors (not disposed twice), with the default flag: padded, so masked.
+                let masked = new Seq2SeqBatch(b.Source, b.SourceMask, b.Target, b.TargetMask)
+                Expect.isTrue masked.SourcePadded "a batch made from tensors alone is masked"
+                Expect.isLessThan (maxDiff (logits m b) (logits m masked)) 1e-5 m.Config.Name
+        }
+
+        test "tensors follow the model's device: nothing in forward, backward or decoding uses the default device" {
+            let models = [ LanguageModel.Create(Presets.Micro.EncDec, 5L); LanguageModel.Create(Presets.Micro.DecoderOnly, 5L) ]
+            let batches = [ for lens in [ [ 5; 3 ]; [ 4; 4 ] ] -> Seq2SeqBatch.From(randomRows 12 300 lens, randomRows 13 300 [ 3; 2 ], 0, torch.CPU) ]
+            withMetaDefault <| fun () ->
+                for m in models do
+                    for b in batches do
+                        let what = $"{m.Config.Name} padded={b.SourcePadded}"
+                        let loss = LanguageModel.TokenCrossEntropy(m.TargetLogits b, b.Target, b.TargetMask)
+                        loss.backward()
+                        Expect.isTrue (Double.IsFinite(loss.item<float32>() |> float)) $"{what}: a finite loss on the CPU"
+                        for cache in [ true; false ] do
+                            use _ = torch.no_grad()
+                            let mask = if b.SourcePadded then b.SourceMask else null
+                            use session = m.StartDecoding(b.Source, mask, 3, cache)
+                            let first = session.Prefill()
+                            let next = session.Step(first.argmax(-1L))
+                            Expect.sequenceEqual next.shape [| 2L; int64 m.Config.VocabSize |] $"{what} cache={cache}: (B, V)"
+                            Expect.equal next.device_type DeviceType.CPU $"{what} cache={cache}: logits on the CPU"
+                    for options in [ GenerationOptions(MaxNewTokens = 3); GenerationOptions(MaxNewTokens = 3, Greedy = false, TopK = 128, TopP = 0.9) ] do
+                        let r = m.Generate([ [| 5; 6; 7 |]; [| 8; 9 |] ], options)
+                        Expect.equal r.Tokens.Count 2 $"{m.Config.Name} greedy={options.Greedy}: one row per prompt"
+            for b in batches do b.Dispose()
         }
     ]

@@ -270,4 +270,13 @@ let trainingTests =
             let logged = MetricsLog.ReadLosses(Path.Combine(dir, "metrics.jsonl")) |> Seq.map (fun struct (s, l) -> s, float32 l) |> List.ofSeq
             Expect.equal scalars logged "train/loss scalars equal metrics.jsonl"
         }
+
+        test "the trainer makes its tensors on the model's device: batches, losses, optimizer steps, checkpoints, validation" {
+            for arch in [ Architecture.EncoderDecoder; Architecture.DecoderOnly ] do
+                let m = LanguageModel.Create(micro arch, 4L)
+                let dir = tempDir "device"
+                let config = quick.With(steps = 4, checkpointEvery = 2, evalEvery = 2, samples = 1, optimizer = OptimizerKind.Muon, microBatch = 2, precision = Precision.Bf16)
+                withMetaDefault <| fun () -> Trainer(m, config, bytes, eight, eight, dir, TensorBoard = false).Run() |> ignore
+                Expect.isTrue (File.Exists(Path.Combine(dir, "metrics.jsonl"))) $"{arch}: the run logged"
+        }
     ]
