@@ -106,16 +106,18 @@ public static class MachineProbe
         return sum;
     }
 
-    /// <summary>fp32 GFLOP/s of a 1024-square matrix multiply in libtorch, best of several.</summary>
-    public static double MatmulGflops(int threads, int size = 1024, int repeats = 10)
+    /// <summary>GFLOP/s of a 1024-square matrix multiply in libtorch (fp32 unless
+    /// <paramref name="dtype"/> says otherwise: the training benchmark also takes the bf16
+    /// peak), best of several.</summary>
+    public static double MatmulGflops(int threads, int size = 1024, int repeats = 10, ScalarType dtype = ScalarType.Float32)
     {
         Runtime.TorchRuntime.EnsureLoaded();
         int old = get_num_threads();
         set_num_threads(threads);
         try
         {
-            using var x = randn(size, size);
-            using var y = randn(size, size);
+            using var x = randn(size, size, dtype: dtype);
+            using var y = randn(size, size, dtype: dtype);
             using (var warm = x.matmul(y)) { }
             double best = double.MaxValue;
             for (int r = 0; r < repeats; r++)

@@ -43,8 +43,12 @@ public static class Decoding
 {
     /// <summary>Batched generation. Greedy picks the first largest logit on the host (no tensor
     /// per token); sampling goes through <see cref="Sampling.Pick"/> with a generator seeded by
-    /// the options, so every runtime draws the same tokens from the same logits.</summary>
-    public static GenerationResult Generate(this IDecoder decoder, IReadOnlyList<int[]> prompts, GenerationOptions options)
+    /// the options, so every runtime draws the same tokens from the same logits.
+    /// <paramref name="onToken"/>, when given, sees each token as a row takes it (row, token),
+    /// which is how a server streams; returning false ends that row after the token, as an EOS
+    /// would (a stop string matched, a client gone).</summary>
+    public static GenerationResult Generate(this IDecoder decoder, IReadOnlyList<int[]> prompts, GenerationOptions options,
+        Func<int, int, bool>? onToken = null)
     {
         options.Validate();
         if (prompts.Count == 0) throw new ArgumentException("no prompts");
@@ -71,6 +75,7 @@ public static class Decoding
                 if (finished[i]) continue;
                 rows[i].Add((int)next[i]);
                 if (options.StopAtEos && next[i] == c.EosId) finished[i] = true;
+                if (onToken is not null && !onToken(i, (int)next[i])) finished[i] = true;
             }
             if (steps == options.MaxNewTokens || finished.All(f => f)) break;
             // Finished rows keep decoding EOS (the batch moves together); their output is frozen.

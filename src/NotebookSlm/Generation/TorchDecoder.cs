@@ -67,6 +67,7 @@ public sealed class TorchDecoder(ILanguageModel model) : IDecoder
 /// <see cref="Decoding"/> over <see cref="TorchDecoder"/>.</summary>
 public static class GenerateExtensions
 {
-    public static GenerationResult Generate(this ILanguageModel model, IReadOnlyList<int[]> prompts, GenerationOptions options) =>
-        new TorchDecoder(model).Generate(prompts, options);
+    public static GenerationResult Generate(this ILanguageModel model, IReadOnlyList<int[]> prompts, GenerationOptions options,
+        Func<int, int, bool>? onToken = null) =>
+        new TorchDecoder(model).Generate(prompts, options, onToken);
 }

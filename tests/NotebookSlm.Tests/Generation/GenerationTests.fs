@@ -110,6 +110,16 @@ let tests =
             Expect.equal r.Steps 5 "no step after the last EOS"
         }
 
+        test "the token callback sees every token in order, and returning false ends that row there" {
+            let m = Scripted [| 2; 4 |] :> ILanguageModel
+            let seen = ResizeArray<int * int>()
+            let r = m.Generate([| [| 5 |]; [| 6 |] |], GenerationOptions(MaxNewTokens = 10), fun row token -> seen.Add((row, token)); not (row = 1 && seen.Count >= 4))
+            Expect.sequenceEqual r.Tokens[0] [| 7; 7; 2 |] "row 0 ends at its EOS"
+            Expect.sequenceEqual r.Tokens[1] [| 7; 7 |] "row 1 ends where the callback said so"
+            Expect.sequenceEqual seen [ (0, 7); (1, 7); (0, 7); (1, 7) ; (0, 2) ] "each token once, as taken"
+            Expect.equal r.Steps 3 "the batch ends when both rows have"
+        }
+
         test "invalid options are rejected with the field named" {
             expectError<System.ArgumentException> (fun () -> GenerationOptions(MaxNewTokens = 0).Validate() |> ignore) [ "MaxNewTokens" ]
             expectError<System.ArgumentException> (fun () -> GenerationOptions(Greedy = false, TopP = 1.5).Validate() |> ignore) [ "TopP" ]
