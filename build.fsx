@@ -13,6 +13,9 @@
 //   bench        the full generation benchmark, results under experiments/results/ (also installs
 //                node-llama-cpp 3.21.1, llama.cpp's prebuilt CPU binaries, for the peer study)
 //   peer         our ONNX Runtime loop against llama.cpp on the same weights (--profile smoke|full)
+//   training     pretraining both architectures on edu-local, Muon against AdamW, BF16, fine-tuning and scores (--profile smoke|full)
+//   split-ratio  Table 1's Seq2Seq rows and Figure 2 as sweeps (--profile smoke|full, --runner local|slurm)
+//   bench-train  the training step: tokens/s, MFU against the matmul peak, memory, BF16 against fp32 (--profile smoke|full)
 //   gpu          every GPU measurement at once (Table 2 and Figure 1 on ONNX Runtime's CUDA provider),
 //                for a machine with an NVIDIA GPU, CUDA 13 and cuDNN 9
 //   readme       regenerate the README sections that are produced by code (--check: report only;
@@ -114,7 +117,8 @@ let experiment (name: string) =
     setup ()
     build ()
     let profile = option "--profile" "smoke"
-    run root [ ("NOTEBOOKSLM_PROFILE", profile); ("NOTEBOOKSLM_ROOT", root) ] "dotnet" [ "fsi"; Path.Combine(root, "experiments", name + ".fsx") ]
+    run root [ ("NOTEBOOKSLM_PROFILE", profile); ("NOTEBOOKSLM_ROOT", root); ("NOTEBOOKSLM_RUNNER", option "--runner" "local") ]
+        "dotnet" [ "fsi"; Path.Combine(root, "experiments", name + ".fsx") ]
 
 /// node-llama-cpp 3.21.1 (prebuilt llama.cpp CPU backends) in the cache, through the library's
 /// own installer (NotebookSlm.Benchmarks.LlamaCppPeer.EnsureInstalled), which the peer study
@@ -162,8 +166,11 @@ match args with
 | "npu" :: _ -> experiment "npu"
 | "bench" :: _ -> bench ()
 | "peer" :: _ -> experiment "peer"
+| "bench-train" :: _ -> experiment "bench-train"
+| "training" :: _ -> experiment "training"
+| "split-ratio" :: _ -> experiment "split-ratio"
 | "gpu" :: _ -> gpu ()
 | "readme" :: _ -> readme ()
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|npu|bench|peer|gpu|readme> [options]"
+    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|npu|bench|bench-train|training|split-ratio|peer|gpu|readme> [options]"
     exit 2

@@ -7,8 +7,12 @@
 //   2. tiny encoder-decoder and decoder-only models at parameter parity, with the local
 //      tokenizer's vocabulary, generating with the KV cache and with the released algorithm's
 //      full recomputation, timed side by side,
-//   3. a comparison table (Markdown) and a figure, stamped with commit, profile and machine.
-// Pretraining, distillation and evaluation join as their issues land.
+//   3. pretraining of the tiny pair on edu-local at equal training tokens (span corruption for
+//      the encoder-decoder, causal LM for the decoder-only; Muon, and AdamW and BF16 beside it),
+//      fine-tuning on qa-local and scoring (ROUGE-L, SQuAD 2.0 EM/F1): TrainingStudy, the
+//      study notebook 02 shows,
+//   4. comparison tables (Markdown) and figures, stamped with commit, profile and machine.
+// Distillation joins as its issue lands.
 
 #load "common.fsx"
 
@@ -60,7 +64,16 @@ for r in timings do
                  $"{r.Recompute.DecodeTokensPerSecond:F0}", $"{r.DecodeSpeedup:F1}x", (if r.SameTokens then "yes" else "NO")) |> ignore
 printfn "\n%s" (measured.ToText())
 
-// ---- 3. table, figure, results ----
+// ---- 3. pretraining, fine-tuning, scores ----
+TrainingStudy.run () |> ignore
+let training = Results.read "training"
+let trainingReport = Render.Training.blocks training
+printfn "\n%s" (Report.text trainingReport)
+let curvesPng =
+    Charts.save "quickstart-pretraining-loss"
+        (TrainingStudy.curves training "pretraining" [] $"Pretraining on edu-local, tiny models ({profile.Name})")
+
+// ---- 4. tables, figures, results ----
 let figure =
     timings
     |> List.map (fun r ->
@@ -81,5 +94,6 @@ let summary = Path.Combine(Path.GetDirectoryName results, "quickstart.md")
 File.WriteAllText(summary,
     $"# Quickstart ({profile.Name})\n\n{Stamp.text ()}\n\n## Data\n\n{dataTable.ToMarkdown()}\nLocal tokenizer: {tokenizer.VocabSize} pieces.\n\n"
     + $"## 330M configurations (analytic)\n\n{analytic.ToMarkdown()}\n"
-    + $"## Tiny models, measured\n\n{measured.ToMarkdown()}\n![decode speed]({png})\n")
-printfn "\nwrote %s\nwrote %s\nwrote %s" results summary png
+    + $"## Tiny models, measured\n\n{measured.ToMarkdown()}\n![decode speed]({png})\n\n"
+    + $"## Pretraining, fine-tuning and scores\n\n{Report.markdown trainingReport}\n\n![pretraining loss]({curvesPng})\n")
+printfn "\nwrote %s\nwrote %s\nwrote %s\nwrote %s" results summary png curvesPng

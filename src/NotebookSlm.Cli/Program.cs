@@ -12,8 +12,17 @@ root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(TrainCommands.Pretrain());
 root.Subcommands.Add(TrainCommands.Finetune());
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(SweepCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
-root.Subcommands.Add(BenchCommands.Create());
+var import = new System.CommandLine.Command("import", "read checkpoints of other layouts into ours");
+import.Subcommands.Add(ReleasedCommands.Import());
+root.Subcommands.Add(import);
+// `bench train` is registered here, beside the others, so that the generation studies'
+// code (BenchCommands.cs) does not change with it.
+var bench = BenchCommands.Create();
+bench.Subcommands.Add(TrainBenchCommand.Create());
+root.Subcommands.Add(bench);
 root.Subcommands.Add(DoctorCommand.Create());
 return root.Parse(args).Invoke();

@@ -203,6 +203,126 @@ module Render =
         let blocks (d: ResultsDocument) =
             [ Grid(variants d); Prose(protocol d + " " + stamp "dotnet fsi build.fsx npu --profile full" d) ]
 
+    module TrainBench =
+        let rows (d: ResultsDocument) = typed<TrainBenchRow list> (at d.Results [ "rows" ])
+
+        /// The bar of issue 10: fp32 at >= 70% and bf16 at >= 50% of the same run's matmul peak,
+        /// on the tiny presets.
+        let barOf (r: TrainBenchRow) = if r.Precision = "bf16" then 0.5 else 0.7
+
+        let isTiny (r: TrainBenchRow) = r.Preset.StartsWith "tiny-"
+
+        let table (d: ResultsDocument) =
+            let t = Table("preset", "precision", "params", "steps (timed)", "step ms (median / p90)", "tokens/s", "model GFLOP/s",
+                          "matmul peak GFLOP/s", "MFU", "bar", "resident MiB (step / end)", "loss (first / final)")
+            for r in rows d do
+                let bar = if isTiny r then (if r.Mfu >= barOf r then $"met (>= {pct (barOf r)})" else $"not met (>= {pct (barOf r)})") else "-"
+                t.Add(r.Preset, r.Precision, sprintf "%.1fM" (float r.Parameters / 1e6), $"{r.Steps} ({r.TimedSteps})",
+                      sprintf "%.1f / %.1f" r.StepMsMedian r.StepMsP90, sprintf "%.0f" r.TokensPerSecond, sprintf "%.1f" r.AchievedGflops,
+                      sprintf "%.1f" r.PeakGflops, pct r.Mfu, bar, sprintf "%.0f (%d) / %.0f" r.RssMiBAtMemoryStep r.MemoryStep r.RssMiBAtEnd,
+                      sprintf "%.3f / %.3f" r.FirstLoss r.FinalLoss) |> ignore
+            t
+
+        /// BF16 against fp32 for each preset: the step speed-up and how far the loss curves part
+        /// (same seed, same data; the largest gap over all steps and the mean gap over the last tenth).
+        let bf16 (d: ResultsDocument) =
+            let t = Table("preset", "bf16 speed-up (fp32 ms / bf16 ms)", "largest |loss gap|", "mean |loss gap|, last 10% of steps")
+            let all = rows d
+            for r in all |> List.filter (fun r -> r.Precision = "fp32") do
+                match all |> List.tryFind (fun b -> b.Preset = r.Preset && b.Precision = "bf16") with
+                | Some b ->
+                    let gaps = Seq.map2 (fun (x: float) (y: float) -> abs (x - y)) r.Losses b.Losses |> Array.ofSeq
+                    let tail = gaps |> Array.skip (gaps.Length - max 1 (gaps.Length / 10))
+                    t.Add(r.Preset, sprintf "%.2fx" (r.StepMsMedian / b.StepMsMedian), sprintf "%.4f" (Array.max gaps), sprintf "%.4f" (Array.average tail)) |> ignore
+                | None -> ()
+            t
+
+        let blocks (d: ResultsDocument) =
+            [ Grid(table d)
+              Grid(bf16 d)
+              Prose(sprintf "Each row is one `slm bench train` process: the real training step (batching, forward, backward, clipping, Muon and AdamW) on random token pairs of %.0f + %.0f tokens, MFU counting the model's matrix products (not the optimizer's). "
+                        (num d.Parameters [ "input_tokens" ]) (num d.Parameters [ "target_tokens" ])
+                    + stamp "dotnet fsi build.fsx bench-train --profile full" d) ]
+
+    module Training =
+        let private runs (d: ResultsDocument) (section: string) = items d.Results [ section ]
+        let private byName (d: ResultsDocument) (section: string) (name: string) =
+            runs d section |> List.find (fun r -> text r [ "name" ] = name)
+
+        let pretraining (d: ResultsDocument) =
+            let t = Table("run", "preset", "params", "objective", "optimizer", "precision", "steps", "tokens (source + target)",
+                          "seconds", "tokens/s", "final loss", "best val loss")
+            for r in runs d "pretraining" do
+                t.Add(text r [ "name" ], text r [ "preset" ], sprintf "%.1fM" (num r [ "parameters" ] / 1e6), text r [ "objective" ], text r [ "optimizer" ],
+                      text r [ "precision" ], num r [ "steps" ], sprintf "%.2fM + %.2fM" (num r [ "source_tokens" ] / 1e6) (num r [ "target_tokens" ] / 1e6),
+                      sprintf "%.0f" (num r [ "seconds" ]), sprintf "%.0f" (num r [ "tokens_per_second" ]), sprintf "%.3f" (num r [ "final_loss" ]),
+                      sprintf "%.3f" (num r [ "best_val_loss" ])) |> ignore
+            t
+
+        let finetuning (d: ResultsDocument) =
+            let t = Table("run", "task", "steps", "final loss", "best val loss", "examples", "ROUGE-1", "ROUGE-2", "ROUGE-L", "SQuAD EM", "SQuAD F1")
+            for r, e in List.zip (runs d "finetuning") (runs d "evaluation") do
+                t.Add(text r [ "name" ], text e [ "task" ], num r [ "steps" ], sprintf "%.3f" (num r [ "final_loss" ]), sprintf "%.3f" (num r [ "best_val_loss" ]),
+                      num e [ "examples" ], sprintf "%.1f" (num e [ "rouge1" ]), sprintf "%.1f" (num e [ "rouge2" ]), sprintf "%.1f" (num e [ "rouge_l" ]),
+                      sprintf "%.1f" (num e [ "squad_exact" ]), sprintf "%.1f" (num e [ "squad_f1" ])) |> ignore
+            t
+
+        /// The comparisons the study exists for, computed from its runs.
+        let findings (d: ResultsDocument) =
+            let p name = byName d "pretraining" name
+            let encdec, deconly, adamw, bf16 = p "pretrain-encdec-muon", p "pretrain-deconly-muon", p "pretrain-encdec-adamw", p "pretrain-encdec-bf16"
+            let tokens r = num r [ "source_tokens" ] + num r [ "target_tokens" ]
+            sprintf "Equal training tokens: the encoder-decoder read %.2fM tokens, the decoder-only %.2fM, and took %s of its time (the paper: %s). Muon against AdamW on the encoder-decoder: final loss %.3f against %.3f. BF16 against fp32: %.2fx the fp32 run's speed, final loss %.3f against %.3f (a gap of %.3f)."
+                (tokens encdec / 1e6) (tokens deconly / 1e6) (pct (num encdec [ "seconds" ] / num deconly [ "seconds" ])) (pct Paper.PretrainingHours.Share)
+                (num encdec [ "final_loss" ]) (num adamw [ "final_loss" ])
+                (num encdec [ "seconds" ] / num bf16 [ "seconds" ]) (num bf16 [ "final_loss" ]) (num encdec [ "final_loss" ])
+                (abs (num bf16 [ "final_loss" ] - num encdec [ "final_loss" ]))
+
+        let blocks (d: ResultsDocument) =
+            [ Grid(pretraining d); Grid(finetuning d)
+              Prose(findings d + " " + stamp "dotnet fsi build.fsx training --profile full" d) ]
+
+    module SplitRatio =
+        let private tasks (d: ResultsDocument) = [ for t in items d.Parameters [ "sizes"; "tasks" ] -> t.GetString() ]
+        let private cell (x: JsonElement) =
+            if num x [ "n" ] = 0.0 then "-" elif num x [ "n" ] = 1.0 then sprintf "%.1f" (num x [ "mean" ])
+            else sprintf "%.1f ± %.1f" (num x [ "mean" ]) (num x [ "std" ])
+
+        /// Ours: ROUGE-L (0-100) per local task, mean ± sample std over seeds, with the pretraining
+        /// time and speed; the paper's Seq2Seq ROUGE-L (as 0-100) for the task each stands in for.
+        let table1 (d: ResultsDocument) =
+            let ts = tasks d
+            let t = Table([ "model"; "params"; "seeds" ] @ [ for x in ts -> $"{x} ROUGE-L" ] @ [ "average"; "SQuAD F1 / EM"; "pretrain s"; "tokens/s" ] |> Array.ofList)
+            for r in items d.Results [ "table1" ] do
+                let byTask = items r [ "tasks" ]
+                let perTask = [| for x in ts -> box (cell (at (byTask |> List.find (fun b -> text b [ "task" ] = x)) [ "rouge_l" ])) |]
+                t.Add(Array.concat [ [| box (text r [ "preset" ]); box (sprintf "%.1fM" (num r [ "parameters" ] / 1e6)); box (num r [ "seeds" ]) |]
+                                     perTask
+                                     [| box (cell (at r [ "average" ])); box (cell (at r [ "squad_f1" ]) + " / " + cell (at r [ "squad_exact" ]))
+                                        box (cell (at r [ "pretrain_seconds" ])); box (cell (at r [ "tokens_per_second" ])) |] ]) |> ignore
+            t
+
+        let paperTable1 (d: ResultsDocument) =
+            let ts = tasks d
+            let t = Table([ "paper (330M, Seq2Seq)" ] @ [ for x in ts -> $"{x} stands for: ROUGE-L" ] @ [ "average" ] |> Array.ofList)
+            let rows = [ yield Paper.Table1.Row("decoder-only seq2seq", "decoder-only")
+                         for split in [ "1/3-2/3"; "1/2-1/2"; "2/3-1/3" ] do yield Paper.Table1.Row("encoder-decoder seq2seq", split) ]
+            for r in rows do
+                t.Add(Array.concat [ [| box r.Model |]; [| for x in ts -> box (sprintf "%.0f" (100.0 * r.RougeL x)) |]; [| box (sprintf "%.0f" (100.0 * r.AverageRl)) |] ]) |> ignore
+            t
+
+        let figure2 (d: ResultsDocument) =
+            let t = Table("rung", "model", "params", "ROUGE-L (mean over tasks)")
+            for p in items d.Results [ "figure2" ] do
+                t.Add(text p [ "rung" ], text p [ "preset" ], sprintf "%.2fM" (num p [ "parameters" ] / 1e6), sprintf "%.1f" (num p [ "rouge_l" ])) |> ignore
+            t
+
+        let blocks (d: ResultsDocument) =
+            [ Grid(table1 d); Grid(paperTable1 d); Grid(figure2 d)
+              Prose(sprintf "The 2/3-1/3 encoder-decoder's pretraining took %s of the decoder-only's time on the same tokens (the paper: %s). Every cell ran in its own process through `%s`; "
+                        (pct (num d.Results [ "encdec_time_share" ])) (pct Paper.PretrainingHours.Share) (text d.Parameters [ "runner" ])
+                    + stamp "dotnet fsi build.fsx split-ratio --profile full" d) ]
+
     module Peer =
         let result (d: ResultsDocument) = typed<PeerResult> (at d.Results [ "peer" ])
 

@@ -29,6 +29,13 @@ module Studies =
     let private generation = [ "src/NotebookSlm/Generation"; "src/NotebookSlm/Reporting/Stats.cs" ]
     let private onnx = [ "src/NotebookSlm/Export/Onnx"; "src/NotebookSlm/Accounting"; "src/NotebookSlm/Benchmarks/MachineProbe.cs"; "src/NotebookSlm/Benchmarks/Latency.cs" ]
 
+    /// The code a split-ratio cell runs (the `train-eval` job): it versions the cells of the
+    /// sweep, and with the aggregation it versions the study's results.
+    let splitRatioCells =
+        [ "src/NotebookSlm/Runtime"; "src/NotebookSlm/Models"; "src/NotebookSlm/Checkpoints"; "src/NotebookSlm/Data"; "src/NotebookSlm/Tokenization"
+          "src/NotebookSlm/Generation"; "src/NotebookSlm/Evaluation"; "src/NotebookSlm/Training"; "src/NotebookSlm/Sweeps"
+          "src/NotebookSlm.Corpora/CorpusSplits.cs"; "src/NotebookSlm.Cli/Jobs/TrainEvalJob.cs" ]
+
     let all =
         [ { Name = "bench-generate"; Command = "dotnet fsi build.fsx bench"
             Code = common @ generation @ [ "src/NotebookSlm/Benchmarks/GenerationBench.cs"; "src/NotebookSlm.Cli/Commands/BenchCommands.cs" ]
@@ -47,7 +54,19 @@ module Studies =
           { Name = "peer"; Command = "dotnet fsi build.fsx peer --profile full"
             Code = common @ generation @ onnx @ [ "src/NotebookSlm/Export/Gguf"; "src/NotebookSlm/Benchmarks/PeerBench.cs"; "src/NotebookSlm/Benchmarks/LlamaCppPeer.cs";
                                                  "src/NotebookSlm/Benchmarks/llamacpp-bench.mjs"; "experiments/peer.fsx" ]
-            Render = Render.Peer.blocks } ]
+            Render = Render.Peer.blocks }
+          { Name = "bench-train"; Command = "dotnet fsi build.fsx bench-train --profile full"
+            Code = common @ [ "src/NotebookSlm/Training"; "src/NotebookSlm/Accounting"; "src/NotebookSlm/Data/Batching.cs"; "src/NotebookSlm/Benchmarks/TrainBench.cs"
+                              "src/NotebookSlm/Benchmarks/MachineProbe.cs"; "src/NotebookSlm/Benchmarks/PeakMemory.cs"
+                              "src/NotebookSlm.Cli/Commands/TrainBenchCommand.cs"; "src/NotebookSlm.Lab/TrainBench.fs"; "experiments/bench-train.fsx" ]
+            Render = Render.TrainBench.blocks }
+          { Name = "training"; Command = "dotnet fsi build.fsx training --profile full"
+            Code = common @ [ "src/NotebookSlm/Training"; "src/NotebookSlm/Data"; "src/NotebookSlm/Tokenization"; "src/NotebookSlm/Generation"
+                              "src/NotebookSlm/Evaluation"; "src/NotebookSlm.Corpora"; "src/NotebookSlm.Lab/TrainingStudy.fs"; "experiments/training.fsx" ]
+            Render = Render.Training.blocks }
+          { Name = "split-ratio"; Command = "dotnet fsi build.fsx split-ratio --profile full"
+            Code = splitRatioCells @ [ "src/NotebookSlm.Lab/SplitRatio.fs"; "experiments/split-ratio.fsx" ]
+            Render = Render.SplitRatio.blocks } ]
 
     let find (name: string) =
         all |> List.tryFind (fun s -> s.Name = name)

@@ -20,7 +20,11 @@ let runChild (name: string) (args: string list) =
 let runTests (argv: string[]) =
     NotebookSlm.Runtime.TorchRuntime.EnsureLoaded()
     let mutable counts = 0, 0
-    let record = SummaryHandler(fun s -> counts <- s.passed.Length, s.failed.Length + s.errored.Length)
+    let mutable skipped = []
+    let record =
+        SummaryHandler(fun s ->
+            counts <- s.passed.Length, s.failed.Length + s.errored.Length
+            skipped <- [ for t, r in s.ignored -> t.name, (match r.result with Ignored why -> why | _ -> "") ])
     // Sequenced: libtorch's thread pool and its global RNG are shared by every test.
     let rc = runTestsInAssemblyWithCLIArgs [ Sequenced; No_Spinner; Append_Summary_Handler record ] argv
     // CI reads this closing line (Expecto prints no such line by itself).
@@ -29,7 +33,9 @@ let runTests (argv: string[]) =
     // write the closing line to the raw stdout stream so that it stands alone.
     System.Console.Out.Flush()
     use raw = System.Console.OpenStandardOutput()
-    let line = System.Text.Encoding.UTF8.GetBytes($"\n{fst counts} passed, {snd counts} failed\n")
+    // Skipped tests (the Slurm ones where the daemons cannot start) say why, above the count.
+    let skips = String.concat "" [ for name, why in skipped -> "skipped: " + String.concat " / " name + ": " + why + "\n" ]
+    let line = System.Text.Encoding.UTF8.GetBytes($"\n{skips}{fst counts} passed, {snd counts} failed\n")
     raw.Write(line, 0, line.Length)
     raw.Flush()
     rc

@@ -38,6 +38,7 @@ static class ExportCommand
         export.Subcommands.Add(onnx);
         export.Subcommands.Add(Static(preset, checkpoint, output));
         export.Subcommands.Add(Gguf());
+        export.Subcommands.Add(ReleasedCommands.Export());
         return export;
     }
 

@@ -44,13 +44,15 @@ static class TokenizeCommand
         var corpus = new Option<string?>("--documents") { Description = "a documents JSONL file (e.g. artifacts/data/edu-local/train.jsonl) instead of --input" };
         var output = new Option<string>("--out") { Description = "output prefix (writes PREFIX.model and PREFIX.vocab)", Required = true };
         var vocab = new Option<int>("--vocab") { DefaultValueFactory = _ => 8192 };
-        var type = new Option<string>("--model-type") { Description = "bpe or unigram", DefaultValueFactory = _ => "bpe" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 17 };
-        var train = new Command("train", "train a SentencePiece tokenizer on local text (Debian's spm_train)") { input, corpus, output, vocab, type, seed };
+        // BPE only: a unigram model trains, but Microsoft.ML.Tokenizers 2.0.1 reads it wrongly, so
+        // SentencePieceModelTokenizer refuses it when loaded; offering it here would write a file
+        // nothing in this repository can use.
+        var train = new Command("train", "train a SentencePiece BPE tokenizer on local text (Debian's spm_train)") { input, corpus, output, vocab, seed };
         train.SetAction(r => Cli.Run(() =>
         {
             Corpora.Provisioning.EnsureApt(["sentencepiece"], Console.Error.WriteLine);
-            var options = new SentencePieceTrainingOptions { VocabSize = r.GetValue(vocab), ModelType = r.GetValue(type)!, Seed = r.GetValue(seed) };
+            var options = new SentencePieceTrainingOptions { VocabSize = r.GetValue(vocab), ModelType = "bpe", Seed = r.GetValue(seed) };
             var path = (r.GetValue(corpus), r.GetValue(input)) switch
             {
                 ({ } docs, null or { Length: 0 }) => TokenizerTraining.TrainOnDocuments(Data.Readers.DocumentsJsonl.Read(docs).Select(d => d.Text), docs, r.GetValue(output)!, options, Console.WriteLine),

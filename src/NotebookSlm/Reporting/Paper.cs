@@ -35,7 +35,26 @@ public static class Paper
         public double Share => EncoderDecoder / DecoderOnly;
     }
 
-    sealed record Claims(string Title, Table2Claims Table2, Range MemorySaving, Share GenerationFlopsShare, Share TrainingFlopsShare,
+    /// <summary>One row of Table 1: ROUGE-L (Rl) and Ragas-GPT (Rg) per task, as fractions.</summary>
+    public sealed record Table1Row(string Group, string Model, double SquadRl, double SquadRg, double IeltsRl, double IeltsRg,
+        double CodexRl, double CodexRg, double XsumRl, double XsumRg, double AverageRl, double AverageRg)
+    {
+        /// <summary>ROUGE-L on the paper's task that a local task stands in for.</summary>
+        public double RougeL(string localTask) => localTask switch
+        {
+            "qa-local" => SquadRl, "essay-local" => IeltsRl, "code-local" => CodexRl, "sum-local" => XsumRl,
+            _ => throw new ArgumentException($"no paper task for '{localTask}' (qa-local, essay-local, code-local, sum-local)"),
+        };
+    }
+
+    public sealed record Table1Claims(string Source, string ModelSize, IReadOnlyList<Table1Row> Rows)
+    {
+        public Table1Row Row(string group, string model) =>
+            Rows.FirstOrDefault(r => r.Group == group && r.Model == model)
+            ?? throw new ArgumentException($"the paper's Table 1 has no row '{model}' in group '{group}'");
+    }
+
+    sealed record Claims(string Title, Table1Claims Table1, Table2Claims Table2, Range MemorySaving, Share GenerationFlopsShare, Share TrainingFlopsShare,
         Share TrainingFlopsGap, Hours PretrainingHours);
 
     static readonly Claims claims = Load();
@@ -49,6 +68,8 @@ public static class Paper
     }
 
     public static string Title => claims.Title;
+    /// <summary>Table 1: downstream ROUGE-L and Ragas-GPT of the 330M variants, Seq2Seq and KD.</summary>
+    public static Table1Claims Table1 => claims.Table1;
     /// <summary>Table 2: first-token latency and decode throughput per platform, with its protocol.</summary>
     public static Table2Claims Table2 => claims.Table2;
     /// <summary>11-16% less inference memory at input 4096, batch 32.</summary>

@@ -57,7 +57,7 @@ public sealed class SentencePieceModelTokenizer : ITokenizer
     /// </summary>
     void RejectMisread(string modelPath, IReadOnlyDictionary<string, int> vocab)
     {
-        const string advice = "train a BPE model (SentencePieceTrainingOptions.ModelType \"bpe\", `slm tokenize --train --model-type bpe`)";
+        const string advice = "train a BPE model (SentencePieceTrainingOptions.ModelType \"bpe\", as `slm tokenizer train` does)";
         if (inner.ByteFallback && !vocab.ContainsKey("<0x00>"))
             throw new InvalidDataException($"{modelPath}: Microsoft.ML.Tokenizers maps this model's byte-fallback pieces to wrong ids (a unigram model?); {advice}");
         var probe = string.Join(" ", specials.Select(TokenText));

@@ -135,8 +135,15 @@ let tests =
             expectNone "NotebookSlm.Export" [ "NotebookSlm.Benchmarks" ]
         }
 
+        test "sweeps use only the foundations: a runner knows cells and processes, never models, training or data" {
+            let forbidden = [ "NotebookSlm.Data"; "NotebookSlm.Models"; "NotebookSlm.Generation"; "NotebookSlm.Export"; "NotebookSlm.Benchmarks"
+                              "NotebookSlm.Training"; "NotebookSlm.Tokenization"; "NotebookSlm.Checkpoints"; "NotebookSlm.Evaluation"; "NotebookSlm.Cli" ]
+            expectNone "NotebookSlm.Sweeps" forbidden
+        }
+
         test "the foundations (runtime, reporting, tokenization) use no layer above them" {
-            let above = [ "NotebookSlm.Data"; "NotebookSlm.Models"; "NotebookSlm.Generation"; "NotebookSlm.Export"; "NotebookSlm.Benchmarks"; "NotebookSlm.Checkpoints"; "NotebookSlm.Accounting"; "NotebookSlm.Evaluation" ]
+            let above = [ "NotebookSlm.Data"; "NotebookSlm.Models"; "NotebookSlm.Generation"; "NotebookSlm.Export"; "NotebookSlm.Benchmarks"; "NotebookSlm.Checkpoints"
+                          "NotebookSlm.Accounting"; "NotebookSlm.Evaluation"; "NotebookSlm.Sweeps"; "NotebookSlm.Training" ]
             for ns in [ "NotebookSlm.Runtime"; "NotebookSlm.Reporting"; "NotebookSlm.Tokenization" ] do expectNone ns above
         }
     ]

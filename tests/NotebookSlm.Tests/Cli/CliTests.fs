@@ -114,6 +114,23 @@ let tests =
             Expect.stringContains err "--calibration" "says what is missing"
         }
 
+        test "a checkpoint goes to the authors' torch.save layout and back with every weight bit for bit" {
+            let tmp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"notebookslm-handoff-{System.Guid.NewGuid():N}")
+            let ours = System.IO.Path.Combine(tmp, "ours")
+            let m = spicedModel NotebookSlm.Models.Presets.Micro.EncDec 21L
+            NotebookSlm.Checkpoints.Checkpoint.Save(m, ours)
+            let pt = System.IO.Path.Combine(tmp, "released.pt")
+            let rc, _, err = slm [ "export"; "released"; "--checkpoint"; ours; "--out"; pt ]
+            Expect.equal rc 0 err
+            let back = System.IO.Path.Combine(tmp, "back")
+            let rc, _, err = slm [ "import"; "released"; pt; "--config"; System.IO.Path.Combine(ours, "config.json"); "--out"; back ]
+            Expect.equal rc 0 err
+            let a = m.Module.state_dict()
+            let b = (NotebookSlm.Checkpoints.Checkpoint.Load back).Module.state_dict()
+            Expect.sequenceEqual (b.Keys |> Seq.sort) (a.Keys |> Seq.sort) "the same tensors"
+            for KeyValue(k, t) in a do Expect.isTrue (t.eq(b[k]).all().item<bool>()) $"{k}: bit for bit"
+        }
+
         test "data list names the five corpus recipes" {
             let rc, out, err = slm [ "data"; "list"; "--out"; System.IO.Path.GetTempPath() ]
             Expect.equal rc 0 err

@@ -41,6 +41,14 @@ let tests =
             Expect.isTrue (File.Exists png) "PNG written"
         }
     
+        test "02-training runs the smoke training study and draws its loss curves" {
+            let pngs = [ for n in [ "pretraining"; "muon-adamw"; "bf16" ] -> Path.Combine(repoRoot, "artifacts", "smoke", "figures", $"02-training-{n}.png") ]
+            for png in pngs do if File.Exists png then File.Delete png
+            let nb = runNotebook "02-training.ipynb"
+            Expect.isEmpty (errors nb) "no cell failed"
+            for png in pngs do Expect.isTrue (File.Exists png) $"{png} written"
+        }
+
         test "04-efficiency runs the smoke study and draws Figure 1" {
             let png = Path.Combine(repoRoot, "artifacts", "smoke", "figures", "04-efficiency-figure1.png")
             if File.Exists png then File.Delete png
