@@ -213,11 +213,11 @@ module Render =
         let isTiny (r: TrainBenchRow) = r.Preset.StartsWith "tiny-"
 
         let table (d: ResultsDocument) =
-            let t = Table("preset", "precision", "params", "steps (timed)", "step ms (median / p90)", "tokens/s", "model GFLOP/s",
+            let t = Table("preset", "optimizer", "precision", "params", "steps (timed)", "step ms (median / p90)", "tokens/s", "model GFLOP/s",
                           "matmul peak GFLOP/s", "MFU", "bar", "resident MiB (step / end)", "loss (first / final)")
             for r in rows d do
                 let bar = if isTiny r then (if r.Mfu >= barOf r then $"met (>= {pct (barOf r)})" else $"not met (>= {pct (barOf r)})") else "-"
-                t.Add(r.Preset, r.Precision, sprintf "%.1fM" (float r.Parameters / 1e6), $"{r.Steps} ({r.TimedSteps})",
+                t.Add(r.Preset, r.Optimizer, r.Precision, sprintf "%.1fM" (float r.Parameters / 1e6), $"{r.Steps} ({r.TimedSteps})",
                       sprintf "%.1f / %.1f" r.StepMsMedian r.StepMsP90, sprintf "%.0f" r.TokensPerSecond, sprintf "%.1f" r.AchievedGflops,
                       sprintf "%.1f" r.PeakGflops, pct r.Mfu, bar, sprintf "%.0f (%d) / %.0f" r.RssMiBAtMemoryStep r.MemoryStep r.RssMiBAtEnd,
                       sprintf "%.3f / %.3f" r.FirstLoss r.FinalLoss) |> ignore
@@ -226,14 +226,14 @@ module Render =
         /// BF16 against fp32 for each preset: the step speed-up and how far the loss curves part
         /// (same seed, same data; the largest gap over all steps and the mean gap over the last tenth).
         let bf16 (d: ResultsDocument) =
-            let t = Table("preset", "bf16 speed-up (fp32 ms / bf16 ms)", "largest |loss gap|", "mean |loss gap|, last 10% of steps")
+            let t = Table("preset", "optimizer", "bf16 speed-up (fp32 ms / bf16 ms)", "largest |loss gap|", "mean |loss gap|, last 10% of steps")
             let all = rows d
             for r in all |> List.filter (fun r -> r.Precision = "fp32") do
-                match all |> List.tryFind (fun b -> b.Preset = r.Preset && b.Precision = "bf16") with
+                match all |> List.tryFind (fun b -> b.Preset = r.Preset && b.Optimizer = r.Optimizer && b.Precision = "bf16") with
                 | Some b ->
                     let gaps = Seq.map2 (fun (x: float) (y: float) -> abs (x - y)) r.Losses b.Losses |> Array.ofSeq
                     let tail = gaps |> Array.skip (gaps.Length - max 1 (gaps.Length / 10))
-                    t.Add(r.Preset, sprintf "%.2fx" (r.StepMsMedian / b.StepMsMedian), sprintf "%.4f" (Array.max gaps), sprintf "%.4f" (Array.average tail)) |> ignore
+                    t.Add(r.Preset, r.Optimizer, sprintf "%.2fx" (r.StepMsMedian / b.StepMsMedian), sprintf "%.4f" (Array.max gaps), sprintf "%.4f" (Array.average tail)) |> ignore
                 | None -> ()
             t
 
