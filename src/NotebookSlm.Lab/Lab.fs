@@ -71,6 +71,10 @@ module Paths =
     /// Scratch space (checkpoints, data caches), never committed.
     let artifacts (name: string) = ensure (Path.Combine(root.Value, "artifacts", name))
 
+    /// The Release build of the `slm` CLI, which studies start as child processes (one
+    /// configuration or one sweep cell per process).
+    let slm () = Path.Combine(root.Value, "src", "NotebookSlm.Cli", "bin", "Release", "net10.0", "slm.dll")
+
 module Results =
     /// experiments/results/STUDY.json (full) or artifacts/smoke/results/STUDY.json (smoke).
     let path (study: string) = Path.Combine(Paths.resultsDir (), study + ".json")

@@ -46,8 +46,7 @@ module SplitRatio =
     let data (s: Sizes) =
         let tokenizerPath = TrainingStudy.tokenizerPath ()
         let o = TrainingStudy.dataOptions ()
-        for t in s.Tasks do
-            if not (File.Exists(Path.Combine(CorpusBuilder.Folder(o, t), Manifest.FileName))) then CorpusBuilder.Build(t, o, Action<string>(log)) |> ignore
+        for t in s.Tasks do TrainingStudy.ensureCorpus t
         let relative (p: string) = Path.GetRelativePath(Paths.root.Value, p).Replace('\\', '/')
         let folders = CorpusBuilder.EduLocal :: s.Tasks |> List.map (fun n -> CorpusBuilder.Folder(o, n))
         let manifests = folders |> List.map (fun f -> File.ReadAllText(Path.Combine(f, Manifest.FileName))) |> String.concat "\n"
@@ -96,15 +95,13 @@ module SplitRatio =
                                                     for p in [ "tiny-encdec-2_3"; "tiny-deconly" ] -> rung name width p :> JsonNode |], Merge = true) |],
                   Resources = resources s, Code = Array.ofList code, DataVersion = version)
 
-    let slm () = Path.Combine(Paths.root.Value, "src", "NotebookSlm.Cli", "bin", "Release", "net10.0", "slm.dll")
-
     let sweepDir (spec: SweepSpec) = Path.Combine(Paths.artifacts "sweeps", spec.Name)
 
     /// Runs a grid to the end through the named runner (local or slurm); returns its store.
     let runSweep (runner: string) (spec: SweepSpec) =
         let store = SweepStore.Create(sweepDir spec, spec, SweepRunners.CodeVersion(Paths.root.Value, spec.Code))
         let options =
-            SweepRunOptions(Command = CellCommand.Slm(slm ()), MaxAttempts = 2,
+            SweepRunOptions(Command = CellCommand.Slm(Paths.slm ()), MaxAttempts = 2,
                             Environment = readOnlyDict [ "NOTEBOOKSLM_ROOT", Paths.root.Value; "NOTEBOOKSLM_PROFILE", (Profile.current ()).Name ])
         let progress =
             { new IProgress<SweepProgress> with

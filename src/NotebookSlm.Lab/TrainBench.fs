@@ -31,10 +31,9 @@ module TrainBench =
 
     /// Runs one cell in its own `slm bench train` process and reads the row it prints.
     let measure (cell: Cell) (precision: string) (threads: int) =
-        let slm = Path.Combine(Paths.root.Value, "src", "NotebookSlm.Cli", "bin", "Release", "net10.0", "slm.dll")
         log $"bench train: {cell.Preset} {cell.Optimizer} {precision}, {cell.Steps} steps of {cell.MicroBatch} x ({input} + {target}) tokens"
         let args =
-            [ slm; "bench"; "train"; "--preset"; cell.Preset; "--precision"; precision; "--steps"; string cell.Steps
+            [ Paths.slm (); "bench"; "train"; "--preset"; cell.Preset; "--precision"; precision; "--steps"; string cell.Steps
               "--micro-batch"; string cell.MicroBatch; "--input"; string input; "--target"; string target; "--threads"; string threads
               "--memory-step"; string cell.MemoryStep; "--warmup"; string cell.Warmup; "--optimizer"; cell.Optimizer ]
         let r = NotebookSlm.Runtime.ProcessRunner.Run("dotnet", args, Paths.root.Value)

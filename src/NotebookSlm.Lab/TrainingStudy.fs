@@ -36,12 +36,15 @@ module TrainingStudy =
     let dataOptions () =
         CorpusBuildOptions(Root = Profile.pick (Paths.artifacts (Path.Combine("smoke", "data"))) (Paths.artifacts "data"), Scale = Profile.pick 0.05 1.0)
 
+    /// Builds a corpus of this profile unless its manifest is there already.
+    let ensureCorpus (name: string) =
+        let o = dataOptions ()
+        if not (File.Exists(Path.Combine(CorpusBuilder.Folder(o, name), Manifest.FileName))) then CorpusBuilder.Build(name, o, Action<string>(log)) |> ignore
+
     /// The local corpora (edu-local, qa-local) and the tokenizer's path, built on first use.
     let tokenizerPath () =
-        let o = dataOptions ()
-        let t = LocalTokenizer.Ensure(o, (sizes ()).Vocab, Action<string>(log))
-        for corpus in [ CorpusBuilder.EduLocal; "qa-local" ] do
-            if not (File.Exists(Path.Combine(CorpusBuilder.Folder(o, corpus), Manifest.FileName))) then CorpusBuilder.Build(corpus, o, Action<string>(log)) |> ignore
+        let t = LocalTokenizer.Ensure(dataOptions (), (sizes ()).Vocab, Action<string>(log))
+        for corpus in [ CorpusBuilder.EduLocal; "qa-local" ] do ensureCorpus corpus
         t.Path
 
     let tokenizer () = AutoTokenizer.Load(tokenizerPath ())

@@ -134,9 +134,9 @@ static class SweepCommand
     {
         var path = File.Exists(spec) ? Path.GetFullPath(spec) : FindNamed(spec);
         var s = SweepSpec.Load(path);
-        var folder = Path.GetFullPath(dir ?? Path.Combine(RepoRoot(Path.GetDirectoryName(path)!) ?? Environment.CurrentDirectory, "artifacts", "sweeps", s.Name));
-        if (!create) return (SweepStore.Open(folder), path);
         var root = RepoRoot(Path.GetDirectoryName(path)!);
+        var folder = Path.GetFullPath(dir ?? Path.Combine(root ?? Environment.CurrentDirectory, "artifacts", "sweeps", s.Name));
+        if (!create) return (SweepStore.Open(folder), path);
         var version = root is null ? $"slm {typeof(SweepCommand).Assembly.GetName().Version}" : SweepRunners.CodeVersion(root, s.Code);
         return (SweepStore.Create(folder, s, version), path);
     }

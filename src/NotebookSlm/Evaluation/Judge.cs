@@ -15,11 +15,11 @@ public sealed record JudgeSample(string Question, string Answer, IReadOnlyList<s
 public sealed record JudgeScores(double Faithfulness, double AnswerRelevancy, double ContextPrecision, double ContextRecall,
     IReadOnlyList<string> Problems)
 {
+    /// <summary>The scores' names, in Ragas's spelling and <see cref="Named"/>'s order.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["faithfulness", "answer_relevancy", "context_precision", "context_recall"];
+
     public IEnumerable<(string Name, double Value)> Named() =>
-    [
-        ("faithfulness", Faithfulness), ("answer_relevancy", AnswerRelevancy),
-        ("context_precision", ContextPrecision), ("context_recall", ContextRecall),
-    ];
+        Names.Zip([Faithfulness, AnswerRelevancy, ContextPrecision, ContextRecall]);
 }
 
 /// <summary>Mean of each score over the samples where it is a number (Ragas's nanmean), with
@@ -28,14 +28,13 @@ public sealed record JudgeSummary(IReadOnlyDictionary<string, double> Mean, IRea
 {
     public static JudgeSummary Of(IReadOnlyList<JudgeScores> scores)
     {
-        var names = new JudgeScores(0, 0, 0, 0, []).Named().Select(n => n.Name).ToList();
         var mean = new Dictionary<string, double>();
         var scored = new Dictionary<string, int>();
-        foreach (var name in names)
+        for (int i = 0; i < JudgeScores.Names.Count; i++)
         {
-            var values = scores.Select(s => s.Named().First(n => n.Name == name).Value).Where(double.IsFinite).ToList();
-            mean[name] = values.Count == 0 ? double.NaN : values.Average();
-            scored[name] = values.Count;
+            var values = scores.Select(s => s.Named().ElementAt(i).Value).Where(double.IsFinite).ToList();
+            mean[JudgeScores.Names[i]] = values.Count == 0 ? double.NaN : values.Average();
+            scored[JudgeScores.Names[i]] = values.Count;
         }
         return new JudgeSummary(mean, scored, scores.Count);
     }
