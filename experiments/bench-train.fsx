@@ -1,7 +1,8 @@
 // The training benchmark (issue 10 point 8): `dotnet fsi build.fsx bench-train [--profile full]`.
 //
 // How fast is a training step on this CPU, and how close to the machine's matmul peak? Each
-// configuration (preset x fp32/bf16) runs in its own `slm bench train` process: the real
+// configuration (preset x optimizer x fp32/bf16) is a `bench-train` sweep cell in its own
+// process, one at a time, so a stopped run resumes at the first cell without results: the real
 // Trainer step on random token pairs of fixed lengths, timed per step after a warm-up, against
 // a square matmul in the same dtype and threads measured in the same process. Resident memory
 // is read at an early step and at the end: flat memory over thousands of steps is what the

@@ -153,3 +153,34 @@ module Tables =
             |> Seq.map (fun r -> "<tr>" + (r |> Seq.map (fun c -> $"<td>{esc c}</td>") |> String.concat "") + "</tr>")
             |> String.concat "\n"
         $"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
+
+/// The studies' grids go through the project's sweep runner (local processes, or a Slurm job
+/// array): each cell its own process and results file, so that a study stopped halfway resumes
+/// where it stopped.
+module Sweeping =
+    open NotebookSlm.Sweeps
+
+    let node<'T> (v: 'T) : Text.Json.Nodes.JsonNode = Text.Json.JsonSerializer.SerializeToNode<'T>(v, (null: Text.Json.JsonSerializerOptions))
+
+    let dir (spec: SweepSpec) = Path.Combine(Paths.artifacts "sweeps", spec.Name)
+
+    /// Runs a grid to the end through the named runner (local or slurm); returns its store.
+    let run (runner: string) (spec: SweepSpec) =
+        let store = SweepStore.Create(dir spec, spec, SweepRunners.CodeVersion(Paths.root.Value, spec.Code))
+        let options =
+            SweepRunOptions(Command = CellCommand.Slm(Paths.slm ()), MaxAttempts = 2,
+                            Environment = readOnlyDict [ "NOTEBOOKSLM_ROOT", Paths.root.Value; "NOTEBOOKSLM_PROFILE", (Profile.current ()).Name ])
+        let progress =
+            { new IProgress<SweepProgress> with
+                member _.Report p =
+                    let why = if isNull p.Message then String.Empty else " - " + p.Message
+                    eprintfn "[%d/%d] %s: %O%s" p.Done p.Total p.Label p.State why }
+        let report = (SweepRunners.Runner runner).Run(store, options, progress)
+        eprintfn "%s" (SweepRunners.Summary report)
+        if not report.Complete then failwith (SweepRunners.Summary report)
+        store
+
+    /// Each done cell's results and the parameters it recorded, in the grid's order.
+    let results (store: SweepStore) =
+        [ for struct (cell, result) in store.Results() ->
+            cell, Text.Json.Nodes.JsonNode.Parse(result.Results.GetRawText()), Text.Json.Nodes.JsonNode.Parse(result.Parameters.GetRawText()) ]

@@ -54,15 +54,10 @@ module SplitRatio =
         let version = hash.Substring(0, 12).ToLowerInvariant()
         relative tokenizerPath, relative (CorpusBuilder.Folder(o, CorpusBuilder.EduLocal)), [ for t in s.Tasks -> relative (CorpusBuilder.Folder(o, t)) ], version
 
-    let private node<'T> (v: 'T) : JsonNode = JsonSerializer.SerializeToNode<'T>(v, (null: JsonSerializerOptions))
+    let private node<'T> (v: 'T) = Sweeping.node v
 
     let private fixedConfig (s: Sizes) (tokenizer: string) (edu: string) (tasks: string list) =
-        let overrides (steps: int) =
-            JsonObject(dict [ "steps", node (string steps); "warmup_steps", node (string (max 2 (steps / 10))); "lr", node "1e-3"
-                              "micro_batch", node (string s.MicroBatch); "global_batch", node (string s.GlobalBatch)
-                              "input_length", node (string s.InputLength); "max_source_length", node (string s.MaxSource)
-                              "max_target_length", node (string s.MaxTarget); "eval_every", node (string (max 5 (steps / 5)))
-                              "eval_batches", node "4"; "samples", node "1"; "checkpoint_every", node (string (max 5 (steps / 10))); "keep_last", node "1" ])
+        let overrides (steps: int) = TrainingStudy.overrides steps s.MicroBatch s.GlobalBatch s.InputLength s.MaxSource s.MaxTarget
         JsonObject(dict [ "tokenizer", node tokenizer; "pretrain_data", node edu; "tasks", JsonSerializer.SerializeToNode(tasks)
                           "documents", node s.Documents; "eval_examples", node s.EvalExamples; "max_new_tokens", node s.MaxNewTokens
                           "profile", node (Profile.current ()).Name
@@ -95,24 +90,6 @@ module SplitRatio =
                                                     for p in [ "tiny-encdec-2_3"; "tiny-deconly" ] -> rung name width p :> JsonNode |], Merge = true) |],
                   Resources = resources s, Code = Array.ofList code, DataVersion = version)
 
-    let sweepDir (spec: SweepSpec) = Path.Combine(Paths.artifacts "sweeps", spec.Name)
-
-    /// Runs a grid to the end through the named runner (local or slurm); returns its store.
-    let runSweep (runner: string) (spec: SweepSpec) =
-        let store = SweepStore.Create(sweepDir spec, spec, SweepRunners.CodeVersion(Paths.root.Value, spec.Code))
-        let options =
-            SweepRunOptions(Command = CellCommand.Slm(Paths.slm ()), MaxAttempts = 2,
-                            Environment = readOnlyDict [ "NOTEBOOKSLM_ROOT", Paths.root.Value; "NOTEBOOKSLM_PROFILE", (Profile.current ()).Name ])
-        let progress =
-            { new IProgress<SweepProgress> with
-                member _.Report p =
-                    let why = if isNull p.Message then String.Empty else " - " + p.Message
-                    log $"[{p.Done}/{p.Total}] {p.Label}: {p.State}{why}" }
-        let report = (SweepRunners.Runner runner).Run(store, options, progress)
-        log (SweepRunners.Summary report)
-        if not report.Complete then failwith (SweepRunners.Summary report)
-        store
-
     let private meanStd (xs: float list) =
         let xs = xs |> List.filter Double.IsFinite
         match xs with
@@ -122,11 +99,7 @@ module SplitRatio =
             let m = List.average xs
             {| mean = m; std = sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / float (xs.Length - 1)); n = xs.Length |}
 
-    let private cellRows (store: SweepStore) =
-        [ for struct (cell, result) in store.Results() ->
-            let r = JsonNode.Parse(result.Results.GetRawText())
-            let p = JsonNode.Parse(result.Parameters.GetRawText())
-            cell, r, p ]
+    let private cellRows = Sweeping.results
 
     let private num (n: JsonNode) = match n with null -> nan | v -> v.GetValue<double>()
 
@@ -159,8 +132,8 @@ module SplitRatio =
     /// Builds what the cells need, runs both grids and writes this profile's "split-ratio" results.
     let run (runner: string) =
         let s = sizes ()
-        let t1 = runSweep runner (table1Spec ())
-        let ladder = runSweep runner (ladderSpec ())
+        let t1 = Sweeping.run runner (table1Spec ())
+        let ladder = Sweeping.run runner (ladderSpec ())
         let rows = table1 t1 s.Tasks
         let seconds (preset: string) = (rows |> List.find (fun r -> r.preset = preset)).pretrain_seconds.mean
         Results.write "split-ratio" 1

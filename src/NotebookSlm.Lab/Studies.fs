@@ -58,11 +58,12 @@ module Studies =
           { Name = "bench-train"; Command = "dotnet fsi build.fsx bench-train --profile full"
             Code = common @ [ "src/NotebookSlm/Training"; "src/NotebookSlm/Accounting"; "src/NotebookSlm/Data/Batching.cs"; "src/NotebookSlm/Benchmarks/TrainBench.cs"
                               "src/NotebookSlm/Benchmarks/MachineProbe.cs"; "src/NotebookSlm/Benchmarks/PeakMemory.cs"
-                              "src/NotebookSlm.Cli/Commands/TrainBenchCommand.cs"; "src/NotebookSlm.Lab/TrainBench.fs"; "experiments/bench-train.fsx" ]
+                              "src/NotebookSlm.Cli/Commands/TrainBenchCommand.cs"; "src/NotebookSlm.Cli/Jobs/TrainBenchJob.cs"; "src/NotebookSlm.Lab/TrainBench.fs"; "experiments/bench-train.fsx" ]
             Render = Render.TrainBench.blocks }
           { Name = "training"; Command = "dotnet fsi build.fsx training --profile full"
             Code = common @ [ "src/NotebookSlm/Training"; "src/NotebookSlm/Data"; "src/NotebookSlm/Tokenization"; "src/NotebookSlm/Generation"
-                              "src/NotebookSlm/Evaluation"; "src/NotebookSlm.Corpora"; "src/NotebookSlm.Lab/TrainingStudy.fs"; "experiments/training.fsx" ]
+                              "src/NotebookSlm/Evaluation"; "src/NotebookSlm/Checkpoints"; "src/NotebookSlm/Sweeps"; "src/NotebookSlm.Corpora"
+                              "src/NotebookSlm.Cli/Jobs/TrainEvalJob.cs"; "src/NotebookSlm.Lab/TrainingStudy.fs"; "experiments/training.fsx" ]
             Render = Render.Training.blocks }
           { Name = "split-ratio"; Command = "dotnet fsi build.fsx split-ratio --profile full"
             Code = splitRatioCells @ [ "src/NotebookSlm.Lab/SplitRatio.fs"; "experiments/split-ratio.fsx" ]

@@ -1,52 +1,63 @@
 namespace NotebookSlm.Lab
 
-open System.IO
+open System
 open System.Text.Json
+open System.Text.Json.Nodes
 open NotebookSlm.Benchmarks
+open NotebookSlm.Reporting
+open NotebookSlm.Sweeps
 
-/// The training benchmark (issue 10 point 8): `slm bench train` over presets x precisions, one
-/// process per configuration so that each resident-memory reading is its own, one after
-/// another so that none slows another.
+/// The training benchmark (issue 10 point 8): `slm bench train` over presets x optimizers x
+/// precisions as a sweep of `bench-train` cells, each its own process (so that each
+/// resident-memory reading is its own) with every core, one at a time (so that none slows
+/// another); a stopped run resumes at the first cell without results.
 module TrainBench =
-    let private log (s: string) = eprintfn "%s" s
-
-    /// One configuration of the grid: preset, steps, micro batch and the steps left out of the timing.
-    type Cell = { Preset: string; Optimizer: string; Steps: int; MicroBatch: int; Warmup: int; MemoryStep: int }
-
-    /// smoke: the micro pair, a few dozen steps. full: the tiny pair (the bar's presets) for
-    /// 2000 steps of 8 x (256 + 64) tokens with Muon (the paper's optimizer) and with AdamW, and
-    /// the 330M pair for a few steps (memory and speed where the matrices are large). Both
-    /// optimizers, because Muon's Newton-Schulz iterations are work the model FLOPs do not count:
-    /// measured here on tiny-encdec-2_3, 40 steps, MFU 16% with Muon against 48% with AdamW at
-    /// micro batch 2, and 43% against 74% at micro batch 8.
-    let cells () =
-        Profile.pick
-            [ for p in [ "micro-encdec"; "micro-deconly" ] -> { Preset = p; Optimizer = "muon"; Steps = 40; MicroBatch = 4; Warmup = 5; MemoryStep = 20 } ]
-            ([ for p in [ "tiny-encdec-2_3"; "tiny-deconly" ] do
-                 for o in [ "muon"; "adamw" ] -> { Preset = p; Optimizer = o; Steps = 2000; MicroBatch = 8; Warmup = 10; MemoryStep = 100 } ]
-             @ [ for p in [ "330m-encdec-2_3"; "330m-deconly" ] -> { Preset = p; Optimizer = "muon"; Steps = 8; MicroBatch = 1; Warmup = 2; MemoryStep = 4 } ])
+    /// One configuration of the grid: preset, optimizer, precision, steps, micro batch, the steps
+    /// left out of the timing and the step of the first memory reading.
+    type Cell = { Preset: string; Optimizer: string; Precision: string; Steps: int; MicroBatch: int; Warmup: int; MemoryStep: int }
 
     let precisions = [ "fp32"; "bf16" ]
     let input, target = Profile.pick (64, 16) (256, 64)
 
-    /// Runs one cell in its own `slm bench train` process and reads the row it prints.
-    let measure (cell: Cell) (precision: string) (threads: int) =
-        log $"bench train: {cell.Preset} {cell.Optimizer} {precision}, {cell.Steps} steps of {cell.MicroBatch} x ({input} + {target}) tokens"
-        let args =
-            [ Paths.slm (); "bench"; "train"; "--preset"; cell.Preset; "--precision"; precision; "--steps"; string cell.Steps
-              "--micro-batch"; string cell.MicroBatch; "--input"; string input; "--target"; string target; "--threads"; string threads
-              "--memory-step"; string cell.MemoryStep; "--warmup"; string cell.Warmup; "--optimizer"; cell.Optimizer ]
-        let r = NotebookSlm.Runtime.ProcessRunner.Run("dotnet", args, Paths.root.Value)
-        if r.ExitCode <> 0 then failwith $"slm bench train {cell.Preset} {precision} failed (exit {r.ExitCode}): {NotebookSlm.Runtime.ProcessRunner.Tail r.Stderr}"
-        log (NotebookSlm.Runtime.ProcessRunner.Tail(r.Stderr, 400))
-        JsonSerializer.Deserialize<TrainBenchRow>(r.Stdout.Trim().Split('\n') |> Array.last, NotebookSlm.Reporting.ResultsFile.Json)
+    /// smoke: the micro pair, a few dozen steps. full: the tiny pair (the bar's presets) at
+    /// 8 x (256 + 64) tokens with Muon (the paper's optimizer) and with AdamW, in both
+    /// precisions: 2000 steps for Muon in fp32 (resident memory at step 100 and step 2000: do
+    /// the dispose scopes keep it flat?), 300 for the others (speed is steady after the warm-up);
+    /// and the 330M pair for a few steps (memory and speed where the matrices are large). Both
+    /// optimizers, because Muon's Newton-Schulz iterations are work the model FLOPs do not
+    /// count: measured here on tiny-encdec-2_3, 40 steps, MFU 16% with Muon against 48% with
+    /// AdamW at micro batch 2, and 43% against 74% at micro batch 8.
+    let cells () =
+        Profile.pick
+            [ for p in [ "micro-encdec"; "micro-deconly" ] do
+                for x in precisions -> { Preset = p; Optimizer = "muon"; Precision = x; Steps = 40; MicroBatch = 4; Warmup = 5; MemoryStep = 20 } ]
+            ([ for p in [ "tiny-encdec-2_3"; "tiny-deconly" ] do
+                 for o in [ "muon"; "adamw" ] do
+                     for x in precisions ->
+                         { Preset = p; Optimizer = o; Precision = x; Steps = (if o = "muon" && x = "fp32" then 2000 else 300); MicroBatch = 8
+                           Warmup = 10; MemoryStep = 100 } ]
+             @ [ for p in [ "330m-encdec-2_3"; "330m-deconly" ] do
+                   for x in precisions -> { Preset = p; Optimizer = "muon"; Precision = x; Steps = 8; MicroBatch = 1; Warmup = 2; MemoryStep = 4 } ])
 
-    /// Runs the grid and writes this profile's results file; returns its path.
+    let private cellNode (c: Cell) =
+        JsonObject(dict [ "preset", Sweeping.node c.Preset; "optimizer", Sweeping.node c.Optimizer; "precision", Sweeping.node c.Precision
+                          "steps", Sweeping.node c.Steps; "micro_batch", Sweeping.node c.MicroBatch; "warmup", Sweeping.node c.Warmup
+                          "memory_step", Sweeping.node c.MemoryStep ]) :> JsonNode
+
+    /// The grid as a sweep: every cell takes all cores, so the local runner runs one at a time.
+    let spec () =
+        SweepSpec(Name = $"bench-train-{(Profile.current ()).Name}", Job = "bench-train",
+                  Fixed = JsonObject(dict [ "input", Sweeping.node input; "target", Sweeping.node target; "profile", Sweeping.node (Profile.current ()).Name ]),
+                  Axes = [| SweepAxis("config", [| for c in cells () -> cellNode c |], Merge = true) |],
+                  Resources = CellResources(Environment.ProcessorCount, Profile.pick 2048 12288, Profile.pick 10 90),
+                  Code = Array.ofList (Studies.find "bench-train").Code)
+
+    /// Runs the grid (resuming a stopped one) and writes this profile's results file; returns its path.
     let run () =
-        let threads = System.Environment.ProcessorCount
-        let rows = [ for c in cells () do for p in precisions -> measure c p threads ]
-        Results.write "bench-train" threads
-            {| input_tokens = input; target_tokens = target; cells = cells (); precisions = precisions
+        let store = Sweeping.run "local" (spec ())
+        let rows = [ for _, r, _ in Sweeping.results store -> JsonSerializer.Deserialize<TrainBenchRow>(r.ToJsonString(), ResultsFile.Json) ]
+        Results.write "bench-train" Environment.ProcessorCount
+            {| input_tokens = input; target_tokens = target; cells = cells (); sweep = store.Spec.Name
                data = "random token pairs of fixed lengths (seeded); the speed and memory of a step do not depend on the tokens"
                bar = "fp32 steps at >= 70% and bf16 steps at >= 50% of the measured matmul peak, tiny presets, 256 input tokens" |}
             {| rows = rows |}

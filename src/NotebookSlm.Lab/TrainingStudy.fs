@@ -2,13 +2,11 @@ namespace NotebookSlm.Lab
 
 open System
 open System.IO
+open System.Text.Json.Nodes
 open Plotly.NET
 open NotebookSlm.Corpora
-open NotebookSlm.Data
-open NotebookSlm.Data.Readers
-open NotebookSlm.Models
+open NotebookSlm.Sweeps
 open NotebookSlm.Tokenization
-open NotebookSlm.Training
 
 /// Pretraining and fine-tuning both architectures on the local data, then scoring them (paper
 /// 3.3; issue 10 points 9 and 10): what the quickstart's training stage and notebook 02 run.
@@ -18,9 +16,6 @@ open NotebookSlm.Training
 /// and scored on its validation split (ROUGE-L and SQuAD 2.0 EM/F1).
 module TrainingStudy =
     let private log (s: string) = eprintfn "%s" s
-
-    /// One curve point in at most this many (the results file keeps curves, not every step).
-    let private curvePoints = 200
 
     type Sizes =
         { PretrainSteps: int; FinetuneSteps: int; MicroBatch: int; InputLength: int; MaxSource: int; MaxTarget: int
@@ -49,88 +44,86 @@ module TrainingStudy =
 
     let tokenizer () = AutoTokenizer.Load(tokenizerPath ())
 
-    /// The paper's recipe with a short run's warmup and a rate that moves a tiny model in a few
-    /// hundred steps.
-    let baseConfig (s: Sizes) (steps: int) =
-        TrainingConfig(Steps = steps, WarmupSteps = max 2 (steps / 10), Lr = 1e-3, MicroBatch = s.MicroBatch, GlobalBatch = s.MicroBatch * 2,
-                       InputLength = s.InputLength, MaxSourceLength = s.MaxSource, MaxTargetLength = s.MaxTarget,
-                       EvalEvery = max 5 (steps / 5), EvalBatches = 4, Samples = 1, CheckpointEvery = steps, KeepLast = 1, Seed = 1)
+    /// TrainingConfig overrides for a run of `steps`: the paper's recipe (3.3: Muon, warmup then
+    /// cosine, clipping 1.0) with a tenth of the steps as warmup and a rate that moves a tiny
+    /// model in a few hundred steps; one evaluation every fifth of the run.
+    let overrides (steps: int) (microBatch: int) (globalBatch: int) (inputLength: int) (maxSource: int) (maxTarget: int) =
+        let n (v: 'T) = Sweeping.node (string v)
+        JsonObject(dict [ "steps", n steps; "warmup_steps", n (max 2 (steps / 10)); "lr", n "1e-3"
+                          "micro_batch", n microBatch; "global_batch", n globalBatch; "input_length", n inputLength
+                          "max_source_length", n maxSource; "max_target_length", n maxTarget; "eval_every", n (max 5 (steps / 5))
+                          "eval_batches", n 4; "samples", n 1; "checkpoint_every", n (max 5 (steps / 10)); "keep_last", n 1 ])
 
-    type Run =
-        { Name: string; Preset: string; Architecture: string; Parameters: int64; Objective: string; Optimizer: string; Precision: string
-          Steps: int; SourceTokens: int64; TargetTokens: int64; Seconds: float; TokensPerSecond: float; FinalLoss: float
-          BestValLoss: float; Curve: float[][] }
+    /// The four runs: (name, preset, pretraining optimizer, precision, fine-tuned on the task).
+    /// The two that are fine-tuned come first, so that they start first.
+    let runs =
+        [ "encdec-muon", "tiny-encdec-2_3", "muon", "fp32", true
+          "deconly-muon", "tiny-deconly", "muon", "fp32", true
+          "encdec-adamw", "tiny-encdec-2_3", "adamw", "fp32", false
+          "encdec-bf16", "tiny-encdec-2_3", "muon", "bf16", false ]
 
-    let private thin (losses: (int * float) list) =
-        let every = max 1 (losses.Length / curvePoints)
-        [| for i, (step, loss) in List.indexed losses do
-             if i % every = 0 || i = losses.Length - 1 then yield [| float step; loss |] |]
-
-    /// Trains model on pairs into a fresh run folder; returns the run's record.
-    let train (name: string) (model: ILanguageModel) (tok: ITokenizer) (config: TrainingConfig) (pairs: ResizeArray<TokenizedPair>)
-              (validation: ResizeArray<TokenizedPair>) =
-        let dir = Path.Combine(Paths.artifacts (Profile.pick (Path.Combine("smoke", "runs")) "runs"), name)
-        if Directory.Exists dir then Directory.Delete(dir, true)
-        log $"train {name}: {model.Config.Name}, {config.Objective}, {config.Optimizer}, {config.Precision}, {config.Steps} steps of {config.GlobalBatch}"
-        let trainer = Trainer(model, config, tok, pairs, validation, dir, TensorBoard = false, OnMessage = Action<string>(fun m -> if m.StartsWith "checkpoint" then () else log m))
-        let s = trainer.Run()
-        let losses = MetricsLog.ReadLosses(Path.Combine(dir, "metrics.jsonl")) |> Seq.map (fun struct (step, loss) -> step, loss) |> List.ofSeq
-        { Name = name; Preset = model.Config.Name; Architecture = string model.Config.Architecture
-          Parameters = NotebookSlm.Accounting.ParameterCounts.Of(model.Config).Total; Objective = string config.Objective
-          Optimizer = (string config.Optimizer).ToLowerInvariant(); Precision = (string config.Precision).ToLowerInvariant(); Steps = s.Steps
-          SourceTokens = s.SourceTokens; TargetTokens = s.TargetTokens; Seconds = s.TrainSeconds
-          TokensPerSecond = float (s.SourceTokens + s.TargetTokens) / s.TrainSeconds; FinalLoss = s.FinalLoss; BestValLoss = s.BestValLoss
-          Curve = thin losses },
-        s
-
-    type Scores =
-        { Run: string; Task: string; Examples: int; Rouge1: float; Rouge2: float; RougeL: float; SquadExact: float; SquadF1: float
-          GenerationSeconds: float; Samples: Prediction list }
-
-    /// Greedy, KV-cached generation over the first examples of the task's validation split, scored.
-    let evaluate (run: string) (model: ILanguageModel) (tok: ITokenizer) (taskDir: string) (s: Sizes) =
-        let pairs = CorpusSplits.Pairs(taskDir, "val") |> Seq.truncate s.EvalExamples |> Array.ofSeq
-        let m = Manifest.Read taskDir
-        let qa = if m.Format = "squad" then Some(Tasks.QaReferences(SquadJson.Read(m.SplitPath(taskDir, "val")))) else None
-        let struct (predictions, seconds, tokens) = TaskEvaluation.Predict(model, tok, pairs, 16, s.MaxNewTokens, s.MaxSource)
-        let scores = TaskEvaluation.Score(predictions, Option.toObj qa, false, seconds, tokens)
-        { Run = run; Task = m.Name; Examples = scores.Examples; Rouge1 = 100.0 * scores.Rouge.Rouge1.FMeasure; Rouge2 = 100.0 * scores.Rouge.Rouge2.FMeasure
-          RougeL = 100.0 * scores.Rouge.RougeL.FMeasure
-          SquadExact = (match scores.Squad with null -> nan | q -> q.All.Exact); SquadF1 = (match scores.Squad with null -> nan | q -> q.All.F1)
-          GenerationSeconds = seconds; Samples = predictions |> Seq.truncate 3 |> List.ofSeq }
-
-    /// Runs the study and writes this profile's "training" results; returns the path.
-    let run () =
+    /// The study as a sweep of `train-eval` cells (one process each, one thread each, as many at
+    /// once as the cores hold): each pretrains on edu-local; the Muon fp32 pair is then fine-tuned
+    /// on qa-local and scored on its validation split.
+    let spec () =
         let s = sizes ()
-        let tok = tokenizer ()
+        let root = Paths.root.Value
+        let relative (p: string) = Path.GetRelativePath(root, p).Replace('\\', '/')
+        let tokenizer = relative (tokenizerPath ())
         let o = dataOptions ()
         let edu, qa = CorpusBuilder.Folder(o, CorpusBuilder.EduLocal), CorpusBuilder.Folder(o, "qa-local")
-        let documents split n = CorpusSplits.Documents(edu, split) |> Seq.truncate n |> List.ofSeq
-        let trainDocs, valDocs = documents "train" s.Documents, documents "val" (max 20 (s.Documents / 50))
-        let pretrain (name: string) (preset: ModelConfig) (optimizer: OptimizerKind) (precision: Precision) =
-            let c = preset.ForTokenizer tok
-            let config = (baseConfig s s.PretrainSteps).With(objective = (if c.IsEncoderDecoder then Objective.SpanCorruption else Objective.CausalLm),
-                                                            optimizer = optimizer, precision = precision)
-            let model = LanguageModel.Create(c, 1L)
-            let pairs = TrainingData.Pretraining(trainDocs, tok, config)
-            let validation = TrainingData.Pretraining(valDocs, tok, config)
-            let r, _ = train name model tok config pairs validation
-            r, model
-        let encdec, encdecModel = pretrain "pretrain-encdec-muon" Presets.Tiny.EncDec2_3 OptimizerKind.Muon Precision.Fp32
-        let deconly, deconlyModel = pretrain "pretrain-deconly-muon" Presets.Tiny.DecoderOnly OptimizerKind.Muon Precision.Fp32
-        let adamw, _ = pretrain "pretrain-encdec-adamw" Presets.Tiny.EncDec2_3 OptimizerKind.AdamW Precision.Fp32
-        let bf16, _ = pretrain "pretrain-encdec-bf16" Presets.Tiny.EncDec2_3 OptimizerKind.Muon Precision.Bf16
-        let finetune (name: string) (model: ILanguageModel) =
-            let config = baseConfig s s.FinetuneSteps
-            let pairs = TrainingData.FineTuning(CorpusSplits.Pairs(qa, "train"), tok, config)
-            let validation = TrainingData.FineTuning(CorpusSplits.Pairs(qa, "val") |> Seq.truncate 64, tok, config)
-            let r, _ = train name model tok config pairs validation
-            r, evaluate name model tok qa s
-        let tuned = [ finetune "finetune-encdec-qa" encdecModel; finetune "finetune-deconly-qa" deconlyModel ]
-        Results.write "training" (TorchSharp.torch.get_num_threads ())
-            {| sizes = s; tokenizer = tok.Name; pretraining_corpus = "edu-local"; task = "qa-local"
+        let manifest (f: string) = File.ReadAllText(Path.Combine(f, Manifest.FileName))
+        let version = Convert.ToHexString(Security.Cryptography.SHA256.HashData(Text.Encoding.UTF8.GetBytes(manifest edu + "\n" + manifest qa))).Substring(0, 12).ToLowerInvariant()
+        let pretrain (optimizer: string) (precision: string) =
+            let x = overrides s.PretrainSteps s.MicroBatch (2 * s.MicroBatch) s.InputLength s.MaxSource s.MaxTarget
+            x["optimizer"] <- Sweeping.node optimizer
+            x["precision"] <- Sweeping.node precision
+            x
+        let cell (name: string, preset: string, optimizer: string, precision: string, tuned: bool) =
+            JsonObject(dict [ "run", Sweeping.node name; "preset", Sweeping.node preset; "pretrain", pretrain optimizer precision :> JsonNode
+                              "tasks", (if tuned then JsonArray(Sweeping.node (relative qa)) else JsonArray()) :> JsonNode ]) :> JsonNode
+        SweepSpec(Name = $"training-{(Profile.current ()).Name}", Job = "train-eval",
+                  Fixed = JsonObject(dict [ "seed", Sweeping.node 1; "tokenizer", Sweeping.node tokenizer; "pretrain_data", Sweeping.node (relative edu)
+                                            "documents", Sweeping.node s.Documents; "eval_examples", Sweeping.node s.EvalExamples
+                                            "max_new_tokens", Sweeping.node s.MaxNewTokens; "profile", Sweeping.node (Profile.current ()).Name
+                                            "finetune", overrides s.FinetuneSteps s.MicroBatch (2 * s.MicroBatch) s.InputLength s.MaxSource s.MaxTarget :> JsonNode ]),
+                  Axes = [| SweepAxis("config", [| for r in runs -> cell r |], Merge = true) |],
+                  Resources = CellResources(1, Profile.pick 1536 4096, Profile.pick 10 240),
+                  Code = Array.ofList (Studies.find "training").Code, DataVersion = version)
+
+    /// Runs the study (resuming a stopped one) and writes this profile's "training" results; returns the path.
+    let run () =
+        let s = sizes ()
+        let store = Sweeping.run "local" (spec ())
+        let num (n: JsonNode) = match n with null -> nan | v -> v.GetValue<double>()
+        let record (name: string) (preset: string) (parameters: int64) (summary: JsonNode) =
+            {| name = name; preset = preset; parameters = parameters; objective = summary["objective"].GetValue<string>()
+               optimizer = summary["optimizer"].GetValue<string>(); precision = summary["precision"].GetValue<string>()
+               steps = summary["steps"].GetValue<int>(); source_tokens = summary["source_tokens"].GetValue<int64>()
+               target_tokens = summary["target_tokens"].GetValue<int64>(); seconds = num (summary["seconds"])
+               tokens_per_second = num (summary["tokens_per_second"]); final_loss = num (summary["final_loss"])
+               best_val_loss = num (summary["best_val_loss"]); curve = summary["curve"].DeepClone() |}
+        let cells = Sweeping.results store
+        let count (p: JsonNode) = (p["job"]["parameter_count"]).GetValue<int64>()
+        let pretraining =
+            [ for cell, r, p in cells ->
+                let run = cell.Config["run"].GetValue<string>()
+                record $"pretrain-{run}" (cell.Config["preset"].GetValue<string>()) (count p) (r["pretraining"]) ]
+        let tuned =
+            [ for cell, r, p in cells do
+                let run = cell.Config["run"].GetValue<string>()
+                for t in r["tasks"].AsArray() ->
+                    let task = t["task"].GetValue<string>()
+                    let name = $"finetune-{run}-{task}"
+                    record name (cell.Config["preset"].GetValue<string>()) (count p) (t["finetune"]),
+                    {| run = name; task = task; examples = t["examples"].GetValue<int>(); rouge1 = num (t["rouge1"]); rouge2 = num (t["rouge2"])
+                       rouge_l = num (t["rouge_l"]); rouge_lsum = num (t["rouge_lsum"]); squad_exact = num (t["squad_exact"]); squad_f1 = num (t["squad_f1"])
+                       generation_seconds = num (t["generation_seconds"]); samples = t["samples"].DeepClone() |} ]
+        Results.write "training" 1
+            {| sizes = s; tokenizer = (spec ()).Fixed["tokenizer"].GetValue<string>(); pretraining_corpus = "edu-local"; task = "qa-local"; sweep = store.Spec.Name
+               threads_per_run = 1; runs = [ for name, preset, optimizer, precision, tuned in runs -> {| name = name; preset = preset; optimizer = optimizer; precision = precision; finetuned = tuned |} ]
                recipe = "paper 3.3 (Muon, warmup then cosine, accumulation 2, clipping 1.0) with lr 1e-3 and a tenth of the steps as warmup for short runs" |}
-            {| pretraining = [ encdec; deconly; adamw; bf16 ]; finetuning = [ for r, _ in tuned -> r ]; evaluation = [ for _, e in tuned -> e ] |}
+            {| pretraining = pretraining; finetuning = [ for r, _ in tuned -> r ]; evaluation = [ for _, e in tuned -> e ] |}
 
     /// Loss curves of the given runs (by name) from a training results file.
     let curves (d: NotebookSlm.Reporting.ResultsDocument) (section: string) (names: string list) (title: string) =

@@ -15,7 +15,11 @@ namespace NotebookSlm.Cli.Jobs;
 /// <summary>The sweep jobs this CLI adds to the core's (<c>probe</c>).</summary>
 static class SweepJobKinds
 {
-    public static void Register() => SweepJobs.Register(TrainEvalJob.Kind, new TrainEvalJob());
+    public static void Register()
+    {
+        SweepJobs.Register(TrainEvalJob.Kind, new TrainEvalJob());
+        SweepJobs.Register(TrainBenchJob.Kind, new TrainBenchJob());
+    }
 }
 
 /// <summary>
@@ -69,10 +73,10 @@ sealed class TrainEvalJob : ICellJob
             var train = TrainingData.Pretraining(limit > 0 ? docs.Take(limit) : docs, tok, pretrainConfig);
             var validation = TrainingData.Pretraining(CorpusSplits.Documents(Resolve(Str(c, "pretrain_data")), "val").Take(200), tok, pretrainConfig);
             var m = LanguageModel.Create(model, seed);
-            var summary = new Trainer(m, pretrainConfig, tok, train, validation, Path.Combine(workDir, "pretrain")) { TensorBoard = false, OnMessage = log }
-                .Run(resume: true);
+            var runDir = Path.Combine(workDir, "pretrain");
+            var summary = new Trainer(m, pretrainConfig, tok, train, validation, runDir) { TensorBoard = false, OnMessage = log }.Run(resume: true);
             Checkpoint.Save(m, pretrainedDir);
-            pretraining = Summary(summary);
+            pretraining = Summary(summary, pretrainConfig, runDir);
             AtomicFile.WriteText(pretrainSummaryPath, pretraining.ToJsonString());
         }
         log($"pretrained: {pretraining.ToJsonString()}");
@@ -88,15 +92,15 @@ sealed class TrainEvalJob : ICellJob
             var m = Checkpoint.Load(pretrainedDir);
             var train = TrainingData.FineTuning(CorpusSplits.Pairs(taskDir, "train"), tok, finetuneConfig);
             var validation = TrainingData.FineTuning(CorpusSplits.Pairs(taskDir, "val").Take(128), tok, finetuneConfig);
-            var summary = new Trainer(m, finetuneConfig, tok, train, validation, Path.Combine(workDir, $"finetune-{manifest.Name}")) { TensorBoard = false, OnMessage = log }
-                .Run(resume: true);
+            var runDir = Path.Combine(workDir, $"finetune-{manifest.Name}");
+            var summary = new Trainer(m, finetuneConfig, tok, train, validation, runDir) { TensorBoard = false, OnMessage = log }.Run(resume: true);
             var pairs = CorpusSplits.Pairs(taskDir, "val").Take(Int(c, "eval_examples", 200)).ToList();
             var qa = manifest.Format == "squad" ? Tasks.QaReferences(SquadJson.Read(manifest.SplitPath(taskDir, "val")!)) : null;
             var (predictions, seconds, tokens) = TaskEvaluation.Predict(m, tok, pairs, 16, Int(c, "max_new_tokens", 64), finetuneConfig.MaxSourceLength);
             var scores = TaskEvaluation.Score(predictions, qa, false, seconds, tokens);
             var row = new JsonObject
             {
-                ["task"] = manifest.Name, ["finetune"] = Summary(summary), ["examples"] = scores.Examples,
+                ["task"] = manifest.Name, ["finetune"] = Summary(summary, finetuneConfig, runDir), ["examples"] = scores.Examples,
                 ["rouge1"] = 100 * scores.Rouge.Rouge1.FMeasure, ["rouge2"] = 100 * scores.Rouge.Rouge2.FMeasure,
                 ["rouge_l"] = 100 * scores.Rouge.RougeL.FMeasure, ["rouge_lsum"] = 100 * scores.Rouge.RougeLsum.FMeasure,
                 ["squad_exact"] = scores.Squad?.All.Exact, ["squad_f1"] = scores.Squad?.All.F1,
@@ -115,12 +119,28 @@ sealed class TrainEvalJob : ICellJob
         return (parameters, new { pretraining, tasks });
     }
 
-    static JsonObject Summary(TrainingSummary s) => new()
+    /// <summary>Loss curves keep at most this many points (every step is in the run's metrics.jsonl).</summary>
+    const int CurvePoints = 200;
+
+    static JsonObject Summary(TrainingSummary s, TrainingConfig config, string runDir) => new()
     {
+        ["objective"] = config.Objective.ToString(), ["optimizer"] = config.Optimizer.ToString().ToLowerInvariant(),
+        ["precision"] = config.Precision.ToString().ToLowerInvariant(),
         ["steps"] = s.Steps, ["source_tokens"] = s.SourceTokens, ["target_tokens"] = s.TargetTokens, ["seconds"] = s.TrainSeconds,
         ["tokens_per_second"] = (s.SourceTokens + s.TargetTokens) / Math.Max(1e-9, s.TrainSeconds),
         ["final_loss"] = s.FinalLoss, ["best_val_loss"] = double.IsFinite(s.BestValLoss) ? s.BestValLoss : null,
+        ["curve"] = Curve(MetricsLog.ReadLosses(Path.Combine(runDir, "metrics.jsonl"))),
     };
+
+    /// <summary>(step, loss) pairs thinned to at most <see cref="CurvePoints"/>, the last kept.</summary>
+    static JsonArray Curve(IReadOnlyList<(int Step, double Loss)> losses)
+    {
+        int every = Math.Max(1, losses.Count / CurvePoints);
+        var curve = new JsonArray();
+        for (int i = 0; i < losses.Count; i++)
+            if (i % every == 0 || i == losses.Count - 1) curve.Add(new JsonArray(losses[i].Step, losses[i].Loss));
+        return curve;
+    }
 
     /// <summary>A path of the configuration: relative ones are from the repository root
     /// (NOTEBOOKSLM_ROOT, which the runners pass), so that cell ids do not depend on where a

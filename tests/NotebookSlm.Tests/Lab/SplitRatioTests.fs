@@ -27,7 +27,7 @@ let tests =
             Expect.equal (Json.items d.Results [ "figure2" ]).Length 4 "two rungs x two shapes"
             Expect.isLessThan seconds 180.0 $"under 3 minutes ({seconds:F0} s)"
             // A second run finds every cell done.
-            let store = SweepStore.Open(SplitRatio.sweepDir (SplitRatio.table1Spec ()))
+            let store = SweepStore.Open(Sweeping.dir (SplitRatio.table1Spec ()))
             let starts = [ for c in store.Cells -> store.Attempts c.Id |> Seq.filter (fun e -> e.Event = "start") |> Seq.length ]
             SplitRatio.run "local" |> ignore
             let again = [ for c in store.Cells -> store.Attempts c.Id |> Seq.filter (fun e -> e.Event = "start") |> Seq.length ]
