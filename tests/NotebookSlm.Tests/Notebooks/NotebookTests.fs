@@ -49,6 +49,14 @@ let tests =
             for png in pngs do Expect.isTrue (File.Exists png) $"{png} written"
         }
 
+        test "03-split-ratio runs the smoke sweep and draws Figure 2" {
+            let png = Path.Combine(repoRoot, "artifacts", "smoke", "figures", "03-split-ratio-figure2.png")
+            if File.Exists png then File.Delete png
+            let nb = runNotebook "03-split-ratio.ipynb"
+            Expect.isEmpty (errors nb) "no cell failed"
+            Expect.isTrue (File.Exists png) "PNG written"
+        }
+
         test "04-efficiency runs the smoke study and draws Figure 1" {
             let png = Path.Combine(repoRoot, "artifacts", "smoke", "figures", "04-efficiency-figure1.png")
             if File.Exists png then File.Delete png
