@@ -12,16 +12,6 @@ using NotebookSlm.Training;
 
 namespace NotebookSlm.Cli.Jobs;
 
-/// <summary>The sweep jobs this CLI adds to the core's (<c>probe</c>).</summary>
-static class SweepJobKinds
-{
-    public static void Register()
-    {
-        SweepJobs.Register(TrainEvalJob.Kind, new TrainEvalJob());
-        SweepJobs.Register(TrainBenchJob.Kind, new TrainBenchJob());
-    }
-}
-
 /// <summary>
 /// <c>train-eval</c>: one model pretrained on a documents corpus, then fine-tuned from those
 /// weights on each task and scored on its validation split: one cell of the split-ratio study

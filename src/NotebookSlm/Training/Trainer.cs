@@ -40,6 +40,11 @@ public sealed class Trainer
     public Action<string>? OnMessage { get; init; }
     /// <summary>Write TensorBoard event files beside metrics.jsonl.</summary>
     public bool TensorBoard { get; init; } = true;
+    /// <summary>The training loss of one micro-batch, summed over its real target tokens (the
+    /// trainer divides by the whole step's target tokens, so a step's loss is the mean of one big
+    /// batch). Null: cross-entropy. Distillation supplies its own (alpha KD + (1 - alpha) CE).
+    /// Validation stays cross-entropy on the reference targets.</summary>
+    public Func<Seq2SeqBatch, Tensor>? Loss { get; init; }
 
     public string CheckpointsDir => Path.Combine(outDir, "checkpoints");
 
@@ -116,7 +121,7 @@ public sealed class Trainer
                     using var scope = NewDisposeScope();
                     using var b = Seq2SeqBatch.From(batch, model.Config.PadId, device);
                     // Sum over real target tokens / the whole step's target tokens: the mean of one big batch.
-                    var part = SummedLoss(b) / targetTokens;
+                    var part = (Loss is null ? SummedLoss(b) : Loss(b)) / targetTokens;
                     part.backward();
                     total.add_(part.detach());
                 }
