@@ -192,6 +192,30 @@ public sealed class Phi3Teacher : nn.Module<Tensor, Tensor?, Tensor>, ITeacher
         return logits.MoveToOuterDisposeScope();
     }
 
+    /// <summary>Greedy decoding one row at a time, recomputing the prefix every step (no KV cache:
+    /// a teacher generates once per dataset, and the cached targets are reused after).</summary>
+    public IReadOnlyList<int[]> Generate(IReadOnlyList<int[]> sources, int maxNewTokens, int eosId)
+    {
+        using var noGrad = no_grad();
+        var outputs = new List<int[]>(sources.Count);
+        foreach (var source in sources)
+        {
+            var ids = source.Select(x => (long)x).ToList();
+            var generated = new List<int>();
+            for (int i = 0; i < maxNewTokens; i++)
+            {
+                using var scope = NewDisposeScope();
+                var logits = forward(tensor(ids.ToArray()).unsqueeze(0), null);                      // (1, T, V)
+                int next = (int)logits[0, -1].argmax().item<long>();
+                generated.Add(next);
+                ids.Add(next);
+                if (next == eosId) break;
+            }
+            outputs.Add([.. generated]);
+        }
+        return outputs;
+    }
+
     public Tensor TargetLogits(Seq2SeqBatch batch)
     {
         using var noGrad = no_grad();

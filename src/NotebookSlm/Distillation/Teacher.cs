@@ -16,6 +16,9 @@ public interface ITeacher
     string Name { get; }
     int VocabSize { get; }
     Tensor TargetLogits(Seq2SeqBatch batch);
+    /// <summary>Greedy continuations of the sources, each ending at <paramref name="eosId"/> or
+    /// after <paramref name="maxNewTokens"/> ("forward teacher" targets).</summary>
+    IReadOnlyList<int[]> Generate(IReadOnlyList<int[]> sources, int maxNewTokens, int eosId);
 }
 
 /// <summary>
@@ -98,6 +101,13 @@ public sealed class ModelTeacher : ITeacher
         using var scope = NewDisposeScope();
         return model.TargetLogits(batch).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Batched, KV-cached greedy decoding (the model's own EOS).</summary>
+    public IReadOnlyList<int[]> Generate(IReadOnlyList<int[]> sources, int maxNewTokens, int eosId)
+    {
+        if (eosId != model.Config.EosId) throw new ArgumentException($"teacher {Name} stops at eos {model.Config.EosId}, not {eosId}");
+        return Generation.GenerateExtensions.Generate(model, sources, new Generation.GenerationOptions { MaxNewTokens = maxNewTokens }).Tokens;
+    }
 }
 
 /// <summary>
@@ -113,6 +123,7 @@ public sealed class CachedTeacher(ITeacher inner, string dir) : ITeacher
 {
     public string Name => inner.Name;
     public int VocabSize => inner.VocabSize;
+    public IReadOnlyList<int[]> Generate(IReadOnlyList<int[]> sources, int maxNewTokens, int eosId) => inner.Generate(sources, maxNewTokens, eosId);
     public int Hits { get; private set; }
     public int Misses { get; private set; }
 

@@ -134,6 +134,7 @@ let tests =
                 { new ITeacher with
                     member _.Name = "copy"
                     member _.VocabSize = vocab
+                    member _.Generate(sources, _, _) = sources
                     member _.TargetLogits(batch) =
                         let struct (ids, _) = TeacherAlignment.Input batch
                         let next = torch.cat([| ids.narrow(1, 1, ids.shape[1] - 1L); ids.narrow(1, 0, 1L) |], 1L)      // (B, L): the token after each
