@@ -11,6 +11,7 @@ root.Subcommands.Add(TokenizeCommand.Train());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(TrainCommands.Pretrain());
 root.Subcommands.Add(TrainCommands.Finetune());
+root.Subcommands.Add(TrainCommands.Distill());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());

@@ -96,4 +96,33 @@ let tests =
             Expect.equal rc 1 "finetune objective"
             Expect.stringStarts err "error: " "one line"
         }
+
+        test "slm distill fine-tunes a student with one of our decoder-only teachers, on its own samples, resumably" {
+            let dir = temp ()
+            let docs, qa = corpora dir
+            let pre = Path.Combine(dir, "teacher")
+            let rc, out, err = slm [ "pretrain"; "--model"; "micro-deconly"; "--tokenizer"; "bytes"; "--data"; docs; "--out"; pre; "--quiet"
+                                     "--steps=4"; "--warmup_steps=2"; "--micro_batch=4"; "--global_batch=4"; "--input_length=48"; "--checkpoint_every=4" ]
+            Expect.equal rc 0 $"teacher pretraining: {err}{out}"
+            let teacher = Path.Combine(pre, "checkpoints", "step-000004")
+            let run = Path.Combine(dir, "kd")
+            let distill extra =
+                slm ([ "distill"; "--model"; "micro-encdec"; "--teacher"; teacher; "--tokenizer"; "bytes"; "--data"; qa; "--out"; run; "--quiet"
+                       "--steps=6"; "--warmup_steps=2"; "--micro_batch=4"; "--global_batch=4"; "--checkpoint_every=3"; "--max_target_length=16"
+                       "--kd.targets=student"; "--kd.alpha=0.7"; "--kd.divergence=reverse_kl"; "--kd.tau=2" ] @ extra)
+            let rc, out, err = distill []
+            Expect.equal rc 0 $"distill: {err}{out}"
+            Expect.stringContains out "teacher step-000004" "names its teacher"
+            Expect.isTrue (File.Exists(Path.Combine(run, "checkpoints", "step-000006", "model.safetensors"))) "the student's checkpoint"
+            Expect.stringContains (File.ReadAllText(Path.Combine(run, "distill.json"))) "\"divergence\": \"reverse_kl\"" "the KD configuration is kept with the run"
+            let rc, out, err = distill [ "--resume" ]
+            Expect.equal rc 0 $"resume: {err}{out}"
+            Expect.stringContains out "\"steps\": 6" "a finished run resumes to its end"
+            let rc, _, err = distill [ "--kd.alfa=0.5"; "--dry-run" ]
+            Expect.equal rc 1 "unknown kd key"
+            Expect.stringContains err "alpha" "lists the distillation keys"
+            let rc, _, err = slm [ "distill"; "--model"; "micro-encdec"; "--tokenizer"; "bytes"; "--data"; qa; "--out"; run; "--dry-run" ]
+            Expect.equal rc 1 "no teacher"
+            Expect.stringContains err "--teacher" "says which option is missing"
+        }
     ]
