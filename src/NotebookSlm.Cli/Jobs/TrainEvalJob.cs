@@ -37,76 +37,111 @@ sealed class TrainEvalJob : ICellJob
         var c = cell.Config;
         var tok = AutoTokenizer.Load(Resolve(Str(c, "tokenizer")));
         int seed = Int(c, "seed", 0);
-        var model = Presets.Get(Str(c, "preset")).WithOverrides(Overrides(c["model"])).ForTokenizer(tok);
-        // Parameter parity with another shape: the MLP width solved as the presets solve theirs.
-        if (c["match_parameters_of"] is JsonObject match)
-        {
-            var partner = Presets.Get(Str(match, "preset")).WithOverrides(Overrides(match["model"])).ForTokenizer(tok);
-            model = Presets.SolveMlp(model, Accounting.ParameterCounts.Of(partner).Total);
-        }
-        var pretrainConfig = new TrainingConfig().WithOverrides(Overrides(c["pretrain"])) with { Seed = seed, Threads = threads };
-        if (pretrainConfig.Objective == Objective.Seq2Seq)
-            pretrainConfig = pretrainConfig with { Objective = model.IsEncoderDecoder ? Objective.SpanCorruption : Objective.CausalLm };
-        var finetuneConfig = new TrainingConfig().WithOverrides(Overrides(c["finetune"])) with { Seed = seed, Threads = threads };
-        pretrainConfig.Validate().CheckFits(model);
-        finetuneConfig.Validate().CheckFits(model);
+        var model = ModelOf(Kind, c, tok);
+        var pretrainConfig = PretrainConfig(Kind, c["pretrain"], model, seed, threads);
+        var finetuneConfig = FinetuneConfig(Kind, c["finetune"], model, seed, threads);
 
-        // ---- pretraining (resumable) ----
         var pretrainedDir = Path.Combine(workDir, "pretrained");
-        var pretrainSummaryPath = Path.Combine(workDir, "pretrain-summary.json");
-        JsonNode pretraining;
-        if (File.Exists(pretrainSummaryPath) && Directory.Exists(pretrainedDir)) pretraining = JsonNode.Parse(File.ReadAllText(pretrainSummaryPath))!;
-        else
-        {
-            var docs = CorpusSplits.Documents(Resolve(Str(c, "pretrain_data")), "train");
-            int limit = Int(c, "documents", 0);
-            var train = TrainingData.Pretraining(limit > 0 ? docs.Take(limit) : docs, tok, pretrainConfig);
-            var validation = TrainingData.Pretraining(CorpusSplits.Documents(Resolve(Str(c, "pretrain_data")), "val").Take(200), tok, pretrainConfig);
-            var m = LanguageModel.Create(model, seed);
-            var runDir = Path.Combine(workDir, "pretrain");
-            var summary = new Trainer(m, pretrainConfig, tok, train, validation, runDir) { TensorBoard = false, OnMessage = log }.Run(resume: true);
-            Checkpoint.Save(m, pretrainedDir);
-            pretraining = Summary(summary, pretrainConfig, runDir);
-            AtomicFile.WriteText(pretrainSummaryPath, pretraining.ToJsonString());
-        }
-        log($"pretrained: {pretraining.ToJsonString()}");
-
-        // ---- fine-tuning and scoring, per task (each resumable) ----
+        var pretraining = Pretrain(c, model, tok, pretrainConfig, seed, workDir, pretrainedDir, log);
         var tasks = new JsonArray();
         foreach (var taskNode in (c["tasks"] as JsonArray) ?? throw new ArgumentException("train-eval: 'tasks' must be a list of task corpus folders"))
-        {
-            var taskDir = Resolve(taskNode!.GetValue<string>());
-            var manifest = Manifest.Read(taskDir);
-            var done = Path.Combine(workDir, $"task-{manifest.Name}.json");
-            if (File.Exists(done)) { tasks.Add(JsonNode.Parse(File.ReadAllText(done))); continue; }
-            var m = Checkpoint.Load(pretrainedDir);
-            var train = TrainingData.FineTuning(CorpusSplits.Pairs(taskDir, "train"), tok, finetuneConfig);
-            var validation = TrainingData.FineTuning(CorpusSplits.Pairs(taskDir, "val").Take(128), tok, finetuneConfig);
-            var runDir = Path.Combine(workDir, $"finetune-{manifest.Name}");
-            var summary = new Trainer(m, finetuneConfig, tok, train, validation, runDir) { TensorBoard = false, OnMessage = log }.Run(resume: true);
-            var pairs = CorpusSplits.Pairs(taskDir, "val").Take(Int(c, "eval_examples", 200)).ToList();
-            var qa = manifest.Format == "squad" ? Tasks.QaReferences(SquadJson.Read(manifest.SplitPath(taskDir, "val")!)) : null;
-            var (predictions, seconds, tokens) = TaskEvaluation.Predict(m, tok, pairs, 16, Int(c, "max_new_tokens", 64), finetuneConfig.MaxSourceLength);
-            var scores = TaskEvaluation.Score(predictions, qa, false, seconds, tokens);
-            var row = new JsonObject
-            {
-                ["task"] = manifest.Name, ["finetune"] = Summary(summary, finetuneConfig, runDir), ["examples"] = scores.Examples,
-                ["rouge1"] = 100 * scores.Rouge.Rouge1.FMeasure, ["rouge2"] = 100 * scores.Rouge.Rouge2.FMeasure,
-                ["rouge_l"] = 100 * scores.Rouge.RougeL.FMeasure, ["rouge_lsum"] = 100 * scores.Rouge.RougeLsum.FMeasure,
-                ["squad_exact"] = scores.Squad?.All.Exact, ["squad_f1"] = scores.Squad?.All.F1,
-                ["generation_seconds"] = seconds,
-                ["samples"] = JsonSerializer.SerializeToNode(predictions.Take(3).ToList(), Reporting.ResultsFile.Json),
-            };
-            AtomicFile.WriteText(done, row.ToJsonString());
-            tasks.Add(row);
-            log($"{manifest.Name}: ROUGE-L {row["rouge_l"]}");
-        }
+            tasks.Add(FinetuneAndScore(c, pretrainedDir, tok, finetuneConfig, Resolve(taskNode!.GetValue<string>()), workDir, log));
         var parameters = new
         {
             model, pretrain = pretrainConfig, finetune = finetuneConfig,
             parameter_count = Accounting.ParameterCounts.Of(model).Total, tokenizer = tok.Name,
         };
         return (parameters, new { pretraining, tasks });
+    }
+
+    /// <summary>The cell's model: <c>preset</c> with <c>model</c> overrides, for the tokenizer; with
+    /// <c>match_parameters_of</c>, its MLP width solved to another shape's parameter count (as the
+    /// presets solve theirs).</summary>
+    public static ModelConfig ModelOf(string job, JsonObject c, ITokenizer tok)
+    {
+        var model = Presets.Get(JobConfig.Str(job, c, "preset")).WithOverrides(JobConfig.Overrides(job, c["model"])).ForTokenizer(tok);
+        if (c["match_parameters_of"] is JsonObject match)
+        {
+            var partner = Presets.Get(JobConfig.Str(job, match, "preset")).WithOverrides(JobConfig.Overrides(job, match["model"])).ForTokenizer(tok);
+            model = Presets.SolveMlp(model, Accounting.ParameterCounts.Of(partner).Total);
+        }
+        return model;
+    }
+
+    /// <summary>Pretraining overrides on the paper's recipe; the objective is the paper's per
+    /// architecture unless named.</summary>
+    public static TrainingConfig PretrainConfig(string job, JsonNode? overrides, ModelConfig model, int seed, int threads)
+    {
+        var config = new TrainingConfig().WithOverrides(JobConfig.Overrides(job, overrides)) with { Seed = seed, Threads = threads };
+        if (config.Objective == Objective.Seq2Seq)
+            config = config with { Objective = model.IsEncoderDecoder ? Objective.SpanCorruption : Objective.CausalLm };
+        config.Validate().CheckFits(model);
+        return config;
+    }
+
+    public static TrainingConfig FinetuneConfig(string job, JsonNode? overrides, ModelConfig model, int seed, int threads)
+    {
+        var config = new TrainingConfig().WithOverrides(JobConfig.Overrides(job, overrides)) with { Seed = seed, Threads = threads };
+        config.Validate().CheckFits(model);
+        return config;
+    }
+
+    /// <summary>Pretrains on <c>pretrain_data</c> (the first <c>documents</c> training documents)
+    /// into <paramref name="pretrainedDir"/>, resuming from <paramref name="workDir"/>; a finished
+    /// phase returns its saved summary.</summary>
+    public static JsonNode Pretrain(JsonObject c, ModelConfig model, ITokenizer tok, TrainingConfig config, int seed, string workDir,
+                                    string pretrainedDir, Action<string> log, string name = "pretrain")
+    {
+        var summaryPath = Path.Combine(workDir, $"{name}-summary.json");
+        if (File.Exists(summaryPath) && Directory.Exists(pretrainedDir)) return JsonNode.Parse(File.ReadAllText(summaryPath))!;
+        var data = Resolve(JobConfig.Str(Kind, c, "pretrain_data"));
+        var docs = CorpusSplits.Documents(data, "train");
+        int limit = JobConfig.Int(Kind, c, "documents", 0);
+        var train = TrainingData.Pretraining(limit > 0 ? docs.Take(limit) : docs, tok, config);
+        var validation = TrainingData.Pretraining(CorpusSplits.Documents(data, "val").Take(200), tok, config);
+        var m = LanguageModel.Create(model, seed);
+        var runDir = Path.Combine(workDir, name);
+        var summary = new Trainer(m, config, tok, train, validation, runDir) { TensorBoard = false, OnMessage = log }.Run(resume: true);
+        Checkpoint.Save(m, pretrainedDir);
+        var pretraining = Summary(summary, config, runDir);
+        AtomicFile.WriteText(summaryPath, pretraining.ToJsonString());
+        log($"{name}: {pretraining.ToJsonString()}");
+        return pretraining;
+    }
+
+    /// <summary>Fine-tunes the checkpoint in <paramref name="fromDir"/> on a task (with the given
+    /// training loss, cross-entropy when null), scores it on the task's validation split
+    /// (<c>eval_examples</c>, <c>max_new_tokens</c>), optionally keeps the tuned model in
+    /// <paramref name="saveTo"/>; resumable, and a finished task returns its saved row.</summary>
+    public static JsonNode FinetuneAndScore(JsonObject c, string fromDir, ITokenizer tok, TrainingConfig config, string taskDir, string workDir,
+                                            Action<string> log, Func<ILanguageModel, Func<Seq2SeqBatch, TorchSharp.torch.Tensor>>? loss = null,
+                                            string name = "finetune", string? saveTo = null)
+    {
+        var manifest = Manifest.Read(taskDir);
+        var done = Path.Combine(workDir, name == "finetune" ? $"task-{manifest.Name}.json" : $"{name}-{manifest.Name}.json");
+        if (File.Exists(done) && (saveTo is null || Directory.Exists(saveTo))) return JsonNode.Parse(File.ReadAllText(done))!;
+        var m = Checkpoint.Load(fromDir);
+        var train = TrainingData.FineTuning(CorpusSplits.Pairs(taskDir, "train"), tok, config);
+        var validation = TrainingData.FineTuning(CorpusSplits.Pairs(taskDir, "val").Take(128), tok, config);
+        var runDir = Path.Combine(workDir, $"{name}-{manifest.Name}");
+        var summary = new Trainer(m, config, tok, train, validation, runDir) { TensorBoard = false, OnMessage = log, Loss = loss?.Invoke(m) }.Run(resume: true);
+        if (saveTo is not null) Checkpoint.Save(m, saveTo);
+        var pairs = CorpusSplits.Pairs(taskDir, "val").Take(JobConfig.Int(Kind, c, "eval_examples", 200)).ToList();
+        var qa = manifest.Format == "squad" ? Tasks.QaReferences(SquadJson.Read(manifest.SplitPath(taskDir, "val")!)) : null;
+        var (predictions, seconds, tokens) = TaskEvaluation.Predict(m, tok, pairs, 16, JobConfig.Int(Kind, c, "max_new_tokens", 64), config.MaxSourceLength);
+        var scores = TaskEvaluation.Score(predictions, qa, false, seconds, tokens);
+        var row = new JsonObject
+        {
+            ["task"] = manifest.Name, ["finetune"] = Summary(summary, config, runDir), ["examples"] = scores.Examples,
+            ["rouge1"] = 100 * scores.Rouge.Rouge1.FMeasure, ["rouge2"] = 100 * scores.Rouge.Rouge2.FMeasure,
+            ["rouge_l"] = 100 * scores.Rouge.RougeL.FMeasure, ["rouge_lsum"] = 100 * scores.Rouge.RougeLsum.FMeasure,
+            ["squad_exact"] = scores.Squad?.All.Exact, ["squad_f1"] = scores.Squad?.All.F1,
+            ["generation_seconds"] = seconds,
+            ["samples"] = JsonSerializer.SerializeToNode(predictions.Take(3).ToList(), Reporting.ResultsFile.Json),
+        };
+        AtomicFile.WriteText(done, row.ToJsonString());
+        log($"{name} {manifest.Name}: ROUGE-L {row["rouge_l"]}");
+        return row;
     }
 
     /// <summary>Loss curves keep at most this many points (every step is in the run's metrics.jsonl).</summary>
@@ -132,27 +167,7 @@ sealed class TrainEvalJob : ICellJob
         return curve;
     }
 
-    /// <summary>A path of the configuration: relative ones are from the repository root
-    /// (NOTEBOOKSLM_ROOT, which the runners pass), so that cell ids do not depend on where a
-    /// machine mounts the repository; names such as "bytes" or "phi-3.5" stay as they are.</summary>
-    static string Resolve(string path)
-    {
-        if (Path.IsPathRooted(path) || !path.Contains('/')) return path;
-        var root = Environment.GetEnvironmentVariable("NOTEBOOKSLM_ROOT");
-        return string.IsNullOrEmpty(root) ? Path.GetFullPath(path) : Path.Combine(root, path);
-    }
-
-    static string Str(JsonObject c, string key) =>
-        c[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new ArgumentException($"train-eval: configuration key '{key}' must be a string");
-
-    static int Int(JsonObject c, string key, int fallback) => c[key] is null ? fallback
-        : c[key] is JsonValue v && v.TryGetValue<int>(out var i) ? i : throw new ArgumentException($"train-eval: configuration key '{key}' must be an integer");
-
-    /// <summary>An object of overrides as key=value pairs (numbers and booleans as their JSON text).</summary>
-    static IEnumerable<KeyValuePair<string, string>> Overrides(JsonNode? node)
-    {
-        if (node is null) return [];
-        if (node is not JsonObject o) throw new ArgumentException($"train-eval: overrides must be an object, got {node.ToJsonString()}");
-        return o.Select(kv => KeyValuePair.Create(kv.Key, kv.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : kv.Value?.ToJsonString() ?? ""));
-    }
+    static string Resolve(string path) => JobConfig.Resolve(path);
+    static string Str(JsonObject c, string key) => JobConfig.Str(Kind, c, key);
+    static int Int(JsonObject c, string key, int fallback) => JobConfig.Int(Kind, c, key, fallback);
 }
