@@ -15,6 +15,7 @@
 //   peer         our ONNX Runtime loop against llama.cpp on the same weights (--profile smoke|full)
 //   training     pretraining both architectures on edu-local, Muon against AdamW, BF16, fine-tuning and scores (--profile smoke|full)
 //   split-ratio  Table 1's Seq2Seq rows and Figure 2 as sweeps (--profile smoke|full, --runner local|slurm)
+//   kd-ablation  Figure 5 and Table 1's KD rows as sweeps of distillation cells (--profile smoke|full, --runner local|slurm)
 //   bench-train  the training step: tokens/s, MFU against the matmul peak, memory, BF16 against fp32 (--profile smoke|full)
 //   gpu          every GPU measurement at once (Table 2 and Figure 1 on ONNX Runtime's CUDA provider),
 //                for a machine with an NVIDIA GPU, CUDA 13 and cuDNN 9
@@ -169,8 +170,9 @@ match args with
 | "bench-train" :: _ -> experiment "bench-train"
 | "training" :: _ -> experiment "training"
 | "split-ratio" :: _ -> experiment "split-ratio"
+| "kd-ablation" :: _ -> experiment "kd-ablation"
 | "gpu" :: _ -> gpu ()
 | "readme" :: _ -> readme ()
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|npu|bench|bench-train|training|split-ratio|peer|gpu|readme> [options]"
+    eprintfn "usage: dotnet fsi build.fsx <setup|build|test|notebooks|quickstart|data|efficiency|npu|bench|bench-train|training|split-ratio|kd-ablation|peer|gpu|readme> [options]"
     exit 2

@@ -184,3 +184,13 @@ module Sweeping =
     let results (store: SweepStore) =
         [ for struct (cell, result) in store.Results() ->
             cell, Text.Json.Nodes.JsonNode.Parse(result.Results.GetRawText()), Text.Json.Nodes.JsonNode.Parse(result.Parameters.GetRawText()) ]
+
+    /// Mean and sample standard deviation over seeds (non-finite values left out), with the count.
+    let meanStd (xs: float list) =
+        let xs = xs |> List.filter Double.IsFinite
+        match xs with
+        | [] -> {| mean = nan; std = nan; n = 0 |}
+        | [ x ] -> {| mean = x; std = 0.0; n = 1 |}
+        | _ ->
+            let m = List.average xs
+            {| mean = m; std = sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / float (xs.Length - 1)); n = xs.Length |}

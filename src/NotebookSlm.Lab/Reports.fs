@@ -372,6 +372,40 @@ module Render =
                         (pct (num d.Results [ "encdec_time_share" ])) (pct Paper.PretrainingHours.Share) (text d.Parameters [ "runner" ])
                     + stamp "dotnet fsi build.fsx split-ratio --profile full" d) ]
 
+    module KdAblation =
+        let private cell (x: JsonElement) =
+            if num x [ "n" ] = 0.0 then "-" elif num x [ "n" ] = 1.0 then sprintf "%.1f" (num x [ "mean" ])
+            else sprintf "%.1f ± %.1f" (num x [ "mean" ]) (num x [ "std" ])
+
+        let teachers (d: ResultsDocument) =
+            let t = Table("teacher on", "params", "ROUGE-L", "SQuAD F1", "SQuAD EM")
+            for r in items d.Results [ "teachers" ] do
+                t.Add(text r [ "task" ], sprintf "%.1fM" (num r [ "parameters" ] / 1e6), sprintf "%.1f" (num r [ "rouge_l" ]),
+                      sprintf "%.1f" (num r [ "squad_f1" ]), sprintf "%.1f" (num r [ "squad_exact" ])) |> ignore
+            t
+
+        /// Figure 5's points: ROUGE-L and SQuAD F1 (mean ± std over seeds) per student size, alpha,
+        /// divergence and target source; alpha 0 is plain fine-tuning.
+        let figure5 (d: ResultsDocument) =
+            let t = Table("student", "params", "alpha", "divergence", "targets", "ROUGE-L", "SQuAD F1")
+            for r in items d.Results [ "figure5" ] do
+                t.Add(text r [ "size" ], sprintf "%.1fM" (num r [ "student_parameters" ] / 1e6), sprintf "%.2f" (num r [ "alpha" ]), text r [ "divergence" ],
+                      text r [ "targets" ], cell (at r [ "rouge_l" ]), cell (at r [ "squad_f1" ])) |> ignore
+            t
+
+        let table1 (d: ResultsDocument) =
+            let t = Table("student (KD)", "task", "params", "ROUGE-L", "SQuAD F1 / EM")
+            for r in items d.Results [ "table1" ] do
+                t.Add(text r [ "preset" ], text r [ "task" ], sprintf "%.1fM" (num r [ "parameters" ] / 1e6), sprintf "%.1f" (num r [ "rouge_l" ]),
+                      sprintf "%.1f / %.1f" (num r [ "squad_f1" ]) (num r [ "squad_exact" ])) |> ignore
+            t
+
+        let blocks (d: ResultsDocument) =
+            [ Grid(teachers d); Grid(figure5 d); Grid(table1 d)
+              Prose(sprintf "The teacher has %.1fx the students' parameters. Every cell ran in its own process through `%s`; "
+                        (num d.Parameters [ "teacher_to_student_parameters" ]) (text d.Parameters [ "runner" ])
+                    + stamp "dotnet fsi build.fsx kd-ablation --profile full" d) ]
+
     module Peer =
         let result (d: ResultsDocument) = typed<PeerResult> (at d.Results [ "peer" ])
 

@@ -90,14 +90,7 @@ module SplitRatio =
                                                     for p in [ "tiny-encdec-2_3"; "tiny-deconly" ] -> rung name width p :> JsonNode |], Merge = true) |],
                   Resources = resources s, Code = Array.ofList code, DataVersion = version)
 
-    let private meanStd (xs: float list) =
-        let xs = xs |> List.filter Double.IsFinite
-        match xs with
-        | [] -> {| mean = nan; std = nan; n = 0 |}
-        | [ x ] -> {| mean = x; std = 0.0; n = 1 |}
-        | _ ->
-            let m = List.average xs
-            {| mean = m; std = sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / float (xs.Length - 1)); n = xs.Length |}
+    let private meanStd = Sweeping.meanStd
 
     let private cellRows = Sweeping.results
 

@@ -67,7 +67,10 @@ module Studies =
             Render = Render.Training.blocks }
           { Name = "split-ratio"; Command = "dotnet fsi build.fsx split-ratio --profile full"
             Code = splitRatioCells @ [ "src/NotebookSlm.Lab/SplitRatio.fs"; "experiments/split-ratio.fsx" ]
-            Render = Render.SplitRatio.blocks } ]
+            Render = Render.SplitRatio.blocks }
+          { Name = "kd-ablation"; Command = "dotnet fsi build.fsx kd-ablation --profile full"
+            Code = splitRatioCells @ [ "src/NotebookSlm/Distillation"; "src/NotebookSlm.Cli/Jobs/DistillEvalJob.cs"; "src/NotebookSlm.Lab/KdAblation.fs"; "experiments/kd-ablation.fsx" ]
+            Render = Render.KdAblation.blocks } ]
 
     let find (name: string) =
         all |> List.tryFind (fun s -> s.Name = name)

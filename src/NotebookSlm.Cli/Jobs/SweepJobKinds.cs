@@ -9,5 +9,6 @@ static class SweepJobKinds
     {
         SweepJobs.Register(TrainEvalJob.Kind, new TrainEvalJob());
         SweepJobs.Register(TrainBenchJob.Kind, new TrainBenchJob());
+        SweepJobs.Register(DistillEvalJob.Kind, new DistillEvalJob());
     }
 }
