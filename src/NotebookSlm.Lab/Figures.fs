@@ -18,3 +18,18 @@ module Figures =
         |> Chart.withXAxisStyle "parameters (M)"
         |> Chart.withYAxisStyle "ROUGE-L (mean over tasks, 0-100)"
         |> Chart.withTitle "Figure 2: performance across model scales, 2/3-1/3 enc-dec vs dec-only"
+
+    /// Figure 5 in the paper's style: the student's score against alpha, one line per divergence and
+    /// target source (alpha 0, plain fine-tuning, starts every line), error bars one std over seeds.
+    let figure5 (d: ResultsDocument) =
+        let points = items d.Results [ "figure5" ] |> List.filter (fun p -> text p [ "size" ] = "tiny")
+        let baseline = points |> List.tryFind (fun p -> num p [ "alpha" ] = 0.0)
+        let lines = points |> List.filter (fun p -> num p [ "alpha" ] > 0.0) |> List.groupBy (fun p -> text p [ "divergence" ], text p [ "targets" ])
+        [ for (divergence, targets), ps in lines ->
+            let ps = (Option.toList baseline @ ps) |> List.sortBy (fun p -> num p [ "alpha" ])
+            Chart.Line(x = [ for p in ps -> num p [ "alpha" ] ], y = [ for p in ps -> num p [ "rouge_l"; "mean" ] ], Name = $"{divergence}, {targets} targets", ShowMarkers = true)
+            |> Chart.withYErrorStyle (Array = [ for p in ps -> num p [ "rouge_l"; "std" ] ]) ]
+        |> Chart.combine
+        |> Chart.withXAxisStyle "alpha (weight of the KD term)"
+        |> Chart.withYAxisStyle "ROUGE-L on qa-local (0-100)"
+        |> Chart.withTitle "Figure 5: KD variants on the 2/3-1/3 student"

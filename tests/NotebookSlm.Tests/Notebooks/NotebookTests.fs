@@ -57,6 +57,14 @@ let tests =
             Expect.isTrue (File.Exists png) "PNG written"
         }
 
+        test "05-distillation runs the smoke KD ablation and draws Figure 5" {
+            let png = Path.Combine(repoRoot, "artifacts", "smoke", "figures", "05-distillation-figure5.png")
+            if File.Exists png then File.Delete png
+            let nb = runNotebook "05-distillation.ipynb"
+            Expect.isEmpty (errors nb) "no cell failed"
+            Expect.isTrue (File.Exists png) "PNG written"
+        }
+
         test "04-efficiency runs the smoke study and draws Figure 1" {
             let png = Path.Combine(repoRoot, "artifacts", "smoke", "figures", "04-efficiency-figure1.png")
             if File.Exists png then File.Delete png
