@@ -21,55 +21,36 @@ let errors (nb: JsonElement) =
             for o in cell.GetProperty("outputs").EnumerateArray() do
                 if o.GetProperty("output_type").GetString() = "error" then yield o.GetProperty("evalue").GetString() ]
 
+/// Runs the notebook and checks that no cell failed and that it wrote each of its figures
+/// (smoke figures go to artifacts/smoke/figures; stale copies are removed first).
+let drawsFigures (notebook: string) (figures: string list) =
+    let pngs = [ for f in figures -> Path.Combine(repoRoot, "artifacts", "smoke", "figures", f + ".png") ]
+    for png in pngs do if File.Exists png then File.Delete png
+    let nb = runNotebook notebook
+    Expect.isEmpty (errors nb) "no cell failed"
+    for png in pngs do
+        Expect.isTrue (File.Exists png) $"{png} written"
+        Expect.isGreaterThan (FileInfo(png).Length) 10000L $"{png} is a real picture, not an empty page"
+
 [<Tests>]
 let tests =
     testList "Notebooks" [
         test "00-architecture runs headless and writes its decode-cost figure" {
-            let png = Path.Combine(repoRoot, "artifacts", "smoke", "figures", "00-architecture-decode-cost.png")
-            if File.Exists png then File.Delete png
-            let nb = runNotebook "00-architecture.ipynb"
-            Expect.isEmpty (errors nb) "no cell failed"
-            Expect.isTrue (File.Exists png) "PNG written"
-            Expect.isGreaterThan (FileInfo(png).Length) 10000L "a real picture, not an empty page"
+            drawsFigures "00-architecture.ipynb" [ "00-architecture-decode-cost" ]
         }
-    
         test "01-data builds the smoke corpora, shows their cards and writes the length figure" {
-            let png = Path.Combine(repoRoot, "artifacts", "smoke", "figures", "01-data-lengths.png")
-            if File.Exists png then File.Delete png
-            let nb = runNotebook "01-data.ipynb"
-            Expect.isEmpty (errors nb) "no cell failed"
-            Expect.isTrue (File.Exists png) "PNG written"
+            drawsFigures "01-data.ipynb" [ "01-data-lengths" ]
         }
-    
         test "02-training runs the smoke training study and draws its loss curves" {
-            let pngs = [ for n in [ "pretraining"; "muon-adamw"; "bf16" ] -> Path.Combine(repoRoot, "artifacts", "smoke", "figures", $"02-training-{n}.png") ]
-            for png in pngs do if File.Exists png then File.Delete png
-            let nb = runNotebook "02-training.ipynb"
-            Expect.isEmpty (errors nb) "no cell failed"
-            for png in pngs do Expect.isTrue (File.Exists png) $"{png} written"
+            drawsFigures "02-training.ipynb" [ for n in [ "pretraining"; "muon-adamw"; "bf16" ] -> $"02-training-{n}" ]
         }
-
         test "03-split-ratio runs the smoke sweep and draws Figure 2" {
-            let png = Path.Combine(repoRoot, "artifacts", "smoke", "figures", "03-split-ratio-figure2.png")
-            if File.Exists png then File.Delete png
-            let nb = runNotebook "03-split-ratio.ipynb"
-            Expect.isEmpty (errors nb) "no cell failed"
-            Expect.isTrue (File.Exists png) "PNG written"
+            drawsFigures "03-split-ratio.ipynb" [ "03-split-ratio-figure2" ]
         }
-
-        test "05-distillation runs the smoke KD ablation and draws Figure 5" {
-            let png = Path.Combine(repoRoot, "artifacts", "smoke", "figures", "05-distillation-figure5.png")
-            if File.Exists png then File.Delete png
-            let nb = runNotebook "05-distillation.ipynb"
-            Expect.isEmpty (errors nb) "no cell failed"
-            Expect.isTrue (File.Exists png) "PNG written"
-        }
-
         test "04-efficiency runs the smoke study and draws Figure 1" {
-            let png = Path.Combine(repoRoot, "artifacts", "smoke", "figures", "04-efficiency-figure1.png")
-            if File.Exists png then File.Delete png
-            let nb = runNotebook "04-efficiency.ipynb"
-            Expect.isEmpty (errors nb) "no cell failed"
-            Expect.isTrue (File.Exists png) "PNG written"
+            drawsFigures "04-efficiency.ipynb" [ "04-efficiency-figure1" ]
+        }
+        test "05-distillation runs the smoke KD ablation and draws Figure 5" {
+            drawsFigures "05-distillation.ipynb" [ "05-distillation-figure5" ]
         }
     ]
