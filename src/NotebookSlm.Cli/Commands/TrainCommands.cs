@@ -9,6 +9,7 @@ using NotebookSlm.Runtime;
 using NotebookSlm.Tokenization;
 using NotebookSlm.Training;
 using Spectre.Console;
+using TorchSharp;
 
 namespace NotebookSlm.Cli.Commands;
 
@@ -104,8 +105,8 @@ static class TrainCommands
             training.CheckFits(model.Config);
             Distillation.ITeacher teacher = (r.GetValue(teacherDir), r.GetValue(teacherHf)) switch
             {
-                ({ } dir, null) when r.GetValue(teacherLora) is null => OurTeacher(dir, tok),
-                (null, { } hf) => Distillation.Phi3Teacher.Load(hf, r.GetValue(teacherLora)),
+                ({ } dir, null) when r.GetValue(teacherLora) is null => OurTeacher(dir, tok, model.Device()),
+                (null, { } hf) => Distillation.Phi3Teacher.Load(hf, r.GetValue(teacherLora), model.Device()),
                 ({ }, null) => throw new ArgumentException("--teacher-lora merges into a Hugging Face teacher: use it with --teacher-hf"),
                 _ => throw new ArgumentException("give exactly one of --teacher CHECKPOINT or --teacher-hf FOLDER"),
             };
@@ -138,10 +139,11 @@ static class TrainCommands
         return cmd;
     }
 
-    static Distillation.ITeacher OurTeacher(string dir, ITokenizer tok)
+    static Distillation.ITeacher OurTeacher(string dir, ITokenizer tok, TorchSharp.torch.Device device)
     {
         var teacher = Checkpoint.Load(dir);
         teacher.Config.CheckTokenizer(tok, dir);
+        teacher.Module.to(device);
         return new Distillation.ModelTeacher(teacher, Path.GetFileName(Path.TrimEndingDirectorySeparator(dir)));
     }
 
