@@ -25,7 +25,7 @@ module KdAblation =
         Profile.pick
             { PretrainSteps = 6; FinetuneSteps = 4; MicroBatch = 2; GlobalBatch = 2; InputLength = 64; MaxSource = 128; MaxTarget = 16
               Documents = 200; EvalExamples = 4; MaxNewTokens = 8; Seeds = [ 1 ]; Alphas = [ 0.0; 0.5 ]; Divergences = [ "forward_kl" ]
-              Targets = [ "student" ]; Tasks = [ "qa-local" ]; Table1Presets = [ "tiny-deconly"; "tiny-encdec-2_3" ]; MemoryMiB = 2048; TimeMinutes = 15 }
+              Targets = [ "teacher"; "student" ]; Tasks = [ "qa-local" ]; Table1Presets = [ "tiny-deconly"; "tiny-encdec-2_3" ]; MemoryMiB = 2048; TimeMinutes = 15 }
             { PretrainSteps = 1500; FinetuneSteps = 300; MicroBatch = 8; GlobalBatch = 16; InputLength = 128; MaxSource = 384; MaxTarget = 64
               Documents = 60000; EvalExamples = 200; MaxNewTokens = 48; Seeds = [ 1; 2; 3 ]; Alphas = [ 0.0; 0.25; 0.5; 0.75; 1.0 ]
               Divergences = [ "forward_kl"; "reverse_kl" ]; Targets = [ "teacher"; "student" ]; Tasks = SplitRatio.allTasks

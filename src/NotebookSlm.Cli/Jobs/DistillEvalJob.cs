@@ -46,7 +46,10 @@ sealed class DistillEvalJob : ICellJob
         var finetune = TrainEvalJob.FinetuneConfig(Kind, c["finetune"], student, seed, threads);
 
         // The teacher: seed 1 whatever the student's seed, so that every seed of a grid distils from the same one.
-        string data = c["pretrain_data"]!.ToJsonString() + c["documents"]?.ToJsonString() + c["pretrain"]?.ToJsonString() + tok.Name;
+        // What a shared model depends on besides its shape: the data, the recipe, the tokenizer, and
+        // the code and data versions of the sweep (new code trains new teachers).
+        string data = c["pretrain_data"]!.ToJsonString() + c["documents"]?.ToJsonString() + c["pretrain"]?.ToJsonString() + tok.Name
+                      + cell.Description["code_version"]?.ToJsonString() + cell.Description["data_version"]?.ToJsonString();
         var teacherKey = Key(teacher.ToJson(), data, c["finetune"]?.ToJsonString(), task);
         var teacherDir = Path.Combine(shared, $"teacher-{teacherKey}");
         var teacherRow = Shared(teacherDir, log, work =>
@@ -70,10 +73,15 @@ sealed class DistillEvalJob : ICellJob
             loss = m =>
             {
                 ITeacher t = ModelTeacher.Load(teacherDir);
-                var targets = kd.Targets == TargetSource.Teacher
-                    ? TeacherTargets.Ensure(t, TrainingData.FineTuning(CorpusSplits.Pairs(task, "train"), tok, finetune).Select(p => p.Source),
-                                            finetune.MaxTargetLength, tok.EosId, Path.Combine(shared, $"teacher-{teacherKey}-targets.jsonl"), log: log)
-                    : null;
+                Dictionary<string, int[]>? targets = null;
+                if (kd.Targets == TargetSource.Teacher)
+                {
+                    // Cells that share the teacher share its generations: one writer at a time.
+                    var path = Path.Combine(shared, $"teacher-{teacherKey}-targets-{finetune.MaxTargetLength}.jsonl");
+                    using var held = Lock(path + ".lock", log);
+                    targets = TeacherTargets.Ensure(t, TrainingData.FineTuning(CorpusSplits.Pairs(task, "train"), tok, finetune).Select(p => p.Source),
+                                                    finetune.MaxTargetLength, tok.EosId, path, log: log);
+                }
                 return new Distiller(m, t, kd, finetune.MaxTargetLength, targets).SummedLoss;
             };
         var studentRow = TrainEvalJob.FinetuneAndScore(c, studentDir, tok, finetune, task, workDir, log, loss, name: kd is null ? "finetune" : "distill");

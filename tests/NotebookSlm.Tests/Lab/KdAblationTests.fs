@@ -13,7 +13,7 @@ let tests =
             Expect.equal d.Run.Profile "smoke" "smoke profile"
             Expect.isGreaterThanOrEqual (Json.num d.Parameters [ "teacher_to_student_parameters" ]) 4.0 "a teacher of at least 4x the students"
             let f5 = Json.items d.Results [ "figure5" ]
-            Expect.equal f5.Length 2 "alpha 0 (plain fine-tuning) and alpha 0.5"
+            Expect.equal f5.Length 3 "alpha 0 (plain fine-tuning), and alpha 0.5 on the teacher's and on the student's targets"
             for p in f5 do Expect.isTrue (System.Double.IsFinite(Json.num p [ "rouge_l"; "mean" ])) "scored"
             Expect.equal (Json.items d.Results [ "table1" ]).Length 2 "two presets on one task"
             Expect.equal (Json.items d.Results [ "teachers" ]).Length 1 "one teacher per task, shared by every cell"
