@@ -162,7 +162,16 @@ module Sweeping =
 
     let node<'T> (v: 'T) : Text.Json.Nodes.JsonNode = Text.Json.JsonSerializer.SerializeToNode<'T>(v, (null: Text.Json.JsonSerializerOptions))
 
-    let dir (spec: SweepSpec) = Path.Combine(Paths.artifacts "sweeps", spec.Name)
+    /// A study's sweep folder. In the full profile it lives under experiments/results/sweeps/ and
+    /// its finished cells (cell.json and result.json; scratch, logs and attempt records are
+    /// ignored by git) are committed as they finish: a study of several hours then resumes in a
+    /// later session, on a fresh clone, at the first cell not yet done, since a cell's id hashes
+    /// its description, whose code version is the last commit of the study's code, not HEAD.
+    /// Smoke sweeps stay in artifacts/.
+    let dir (spec: SweepSpec) =
+        match Profile.current () with
+        | Full -> Path.Combine(Paths.resultsDir (), "sweeps", spec.Name)
+        | Smoke -> Path.Combine(Paths.artifacts "sweeps", spec.Name)
 
     /// Runs a grid to the end through the named runner (local or slurm); returns its store.
     let run (runner: string) (spec: SweepSpec) =
