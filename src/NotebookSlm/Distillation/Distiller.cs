@@ -89,9 +89,14 @@ public sealed class Distiller
     readonly int maxTargetLength;
     readonly IReadOnlyDictionary<string, int[]>? teacherTargets;
 
-    /// <summary>The KD and CE means of the last micro-batch (for logs).</summary>
-    public double LastKd { get; private set; }
-    public double LastCe { get; private set; }
+    // The last micro-batch's KD and CE terms stay on the device: reading them costs a host sync,
+    // so it happens only when somebody asks (one per property read, none per step).
+    Tensor? lastKd, lastCe;
+
+    /// <summary>The KD mean of the last micro-batch (for logs; NaN before the first).</summary>
+    public double LastKd => lastKd is null ? double.NaN : lastKd.item<double>();
+    /// <summary>The CE mean over real target tokens of the last micro-batch.</summary>
+    public double LastCe => lastCe is null ? double.NaN : lastCe.item<double>();
     /// <summary>Micro-batches whose KD targets were the student's own samples.</summary>
     public int OnPolicyBatches { get; private set; }
 
@@ -128,11 +133,17 @@ public sealed class Distiller
                 var ceLogits = ReferenceEquals(kdBatch, batch) ? studentLogits : student.TargetLogits(batch);
                 ce = LanguageModel.TokenCrossEntropy(ceLogits, batch.Target, batch.TargetMask, nn.Reduction.Sum);
             }
-            LastKd = kd.to(ScalarType.Float64).item<double>();
-            LastCe = ce.to(ScalarType.Float64).item<double>() / Math.Max(1, n.item<float>());
+            Keep(ref lastKd, kd.detach().to(ScalarType.Float64));
+            Keep(ref lastCe, (ce.detach() / n.clamp_min(1)).to(ScalarType.Float64));
             return (loss.Alpha * kd.to(ScalarType.Float32) * n + (1 - loss.Alpha) * ce.to(ScalarType.Float32)).MoveToOuterDisposeScope();
         }
         finally { if (!ReferenceEquals(kdBatch, batch)) kdBatch.Dispose(); }
+    }
+
+    static void Keep(ref Tensor? slot, Tensor value)
+    {
+        slot?.Dispose();
+        slot = value.DetachFromDisposeScope();
     }
 
     /// <summary>The batch the KD term is computed on: the reference one, or the same sources with

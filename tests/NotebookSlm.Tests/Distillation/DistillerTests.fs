@@ -36,7 +36,10 @@ let tests =
             let d = Distiller(student, ModelTeacher(teacherModel 2L), DistillConfig(Alpha = 0.0), 16)
             use b = batchOf 4
             let expected = LanguageModel.TokenCrossEntropy(student.TargetLogits b, b.Target, b.TargetMask, torch.nn.Reduction.Sum)
+            Expect.isTrue (Double.IsNaN d.LastCe) "no CE term before the first batch"
             Expect.floatClose Accuracy.high (value (d.SummedLoss b)) (value expected) "summed CE"
+            Expect.floatClose Accuracy.high d.LastCe (value expected / value (b.TargetMask.sum())) "the logged CE is the mean over real target tokens"
+            Expect.equal d.LastKd 0.0 "no KD term at alpha 0"
         }
 
         test "a student that is its teacher has no KD loss, for every divergence and target source" {
@@ -48,6 +51,7 @@ let tests =
                        DistillConfig(Alpha = 1.0, Divergence = Divergence.Jsd, Beta = 0.4, Targets = TargetSource.Student) ] do
                 let d = Distiller(student, teacher, c, 8)
                 Expect.isLessThan (abs (value (d.SummedLoss b))) 1e-6 $"{c.Divergence} on {c.Targets}"
+                Expect.isLessThan (abs d.LastKd) 1e-6 $"the logged KD term of {c.Divergence}"
         }
 
         test "on-policy targets come from the global generator: the same seed draws the same loss, another seed another" {
