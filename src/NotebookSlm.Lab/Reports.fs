@@ -211,11 +211,12 @@ module Render =
         let barOf (r: TrainBenchRow) = if r.Precision = "bf16" then 0.5 else 0.7
 
         let isTiny (r: TrainBenchRow) = r.Preset.StartsWith "tiny-"
+        let isPlain (r: TrainBenchRow) = isNull r.Distill || r.Distill = "none"
 
         let table (d: ResultsDocument) =
             let t = Table("preset", "optimizer", "precision", "params", "steps (timed)", "step ms (median / p90)", "tokens/s", "model GFLOP/s",
                           "matmul peak GFLOP/s", "MFU", "bar", "resident MiB (step / end)", "loss (first / final)")
-            for r in rows d do
+            for r in rows d |> List.filter isPlain do
                 let bar = if isTiny r then (if r.Mfu >= barOf r then $"met (>= {pct (barOf r)})" else $"not met (>= {pct (barOf r)})") else "-"
                 t.Add(r.Preset, r.Optimizer, r.Precision, sprintf "%.1fM" (float r.Parameters / 1e6), $"{r.Steps} ({r.TimedSteps})",
                       sprintf "%.1f / %.1f" r.StepMsMedian r.StepMsP90, sprintf "%.0f" r.TokensPerSecond, sprintf "%.1f" r.AchievedGflops,
@@ -227,7 +228,7 @@ module Render =
         /// (same seed, same data; the largest gap over all steps and the mean gap over the last tenth).
         let bf16 (d: ResultsDocument) =
             let t = Table("preset", "optimizer", "bf16 speed-up (fp32 ms / bf16 ms)", "largest |loss gap|", "mean |loss gap|, last 10% of the steps both ran")
-            let all = rows d
+            let all = rows d |> List.filter isPlain
             for r in all |> List.filter (fun r -> r.Precision = "fp32") do
                 match all |> List.tryFind (fun b -> b.Preset = r.Preset && b.Optimizer = r.Optimizer && b.Precision = "bf16") with
                 | Some b ->
@@ -237,10 +238,31 @@ module Render =
                 | None -> ()
             t
 
+        /// Issue 12 point 8: the distillation step against the same student's plain fine-tuning step
+        /// (same preset, optimizer, precision and lengths), the teacher run every step or read from
+        /// its cache.
+        let distillation (d: ResultsDocument) =
+            let t = Table("student", "optimizer", "precision", "teacher params", "fine-tune step ms", "distill step ms, teacher every step",
+                          "distill step ms, cached logits", "cache filled in s")
+            let all = rows d
+            for r in all |> List.filter isPlain do
+                let kd mode = all |> List.tryFind (fun k -> k.Distill = mode && k.Preset = r.Preset && k.Optimizer = r.Optimizer && k.Precision = r.Precision)
+                match kd "teacher", kd "cached" with
+                | None, None -> ()
+                | live, cached ->
+                    let ms (k: TrainBenchRow option) =
+                        k |> Option.map (fun k -> sprintf "%.1f (%.2fx)" k.StepMsMedian (k.StepMsMedian / r.StepMsMedian)) |> Option.defaultValue "-"
+                    let teacherParams = [ live; cached ] |> List.choose id |> List.head |> fun k -> k.TeacherParameters
+                    t.Add(r.Preset, r.Optimizer, r.Precision, sprintf "%.1fM (%.1fx)" (float teacherParams / 1e6) (float teacherParams / float r.Parameters),
+                          sprintf "%.1f" r.StepMsMedian, ms live, ms cached,
+                          cached |> Option.map (fun k -> sprintf "%.1f" k.TeacherCacheSeconds) |> Option.defaultValue "-") |> ignore
+            t
+
         let blocks (d: ResultsDocument) =
             [ Grid(table d)
               Grid(bf16 d)
-              Prose(sprintf "Each row is one `bench-train` sweep cell in its own process, run one at a time on every core: the real training step (batching, forward, backward, clipping, Muon and AdamW) on random token pairs of %.0f + %.0f tokens, MFU counting the model's matrix products (not the optimizer's). "
+              Grid(distillation d)
+              Prose(sprintf "Each row is one `bench-train` sweep cell in its own process, run one at a time on every core: the real training step (batching, forward, backward, clipping, Muon and AdamW) on random token pairs of %.0f + %.0f tokens, MFU counting the model's matrix products (not the optimizer's). The distillation rows are the Distiller's step (forward KL, alpha 0.5, reference targets) from a randomly initialised decoder-only teacher, its forward counted in the model FLOPs when it runs every step; with cached logits the step reads the teacher's fp32 logits over the whole vocabulary from disk instead. "
                         (num d.Parameters [ "input_tokens" ]) (num d.Parameters [ "target_tokens" ])
                     + stamp "dotnet fsi build.fsx bench-train --profile full" d) ]
 

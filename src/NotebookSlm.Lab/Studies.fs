@@ -57,7 +57,7 @@ module Studies =
             Render = Render.Peer.blocks }
           { Name = "bench-train"; Command = "dotnet fsi build.fsx bench-train --profile full"
             Code = common @ [ "src/NotebookSlm/Training"; "src/NotebookSlm/Accounting"; "src/NotebookSlm/Data/Batching.cs"; "src/NotebookSlm/Benchmarks/TrainBench.cs"
-                              "src/NotebookSlm/Benchmarks/MachineProbe.cs"; "src/NotebookSlm/Benchmarks/PeakMemory.cs"
+                              "src/NotebookSlm/Distillation"; "src/NotebookSlm/Checkpoints/SafeTensors.cs"; "src/NotebookSlm/Benchmarks/MachineProbe.cs"; "src/NotebookSlm/Benchmarks/PeakMemory.cs"
                               "src/NotebookSlm.Cli/Commands/TrainBenchCommand.cs"; "src/NotebookSlm.Cli/Jobs/TrainBenchJob.cs"; "src/NotebookSlm.Lab/TrainBench.fs"; "experiments/bench-train.fsx" ]
             Render = Render.TrainBench.blocks }
           { Name = "training"; Command = "dotnet fsi build.fsx training --profile full"

@@ -11,13 +11,15 @@ namespace NotebookSlm.Cli.Jobs;
 /// its own process's. Configuration keys: <c>preset</c>, <c>optimizer</c> (muon or adamw),
 /// <c>precision</c> (fp32 or bf16), <c>steps</c>, <c>micro_batch</c>, <c>input</c> and
 /// <c>target</c> (tokens per example), <c>warmup</c> (steps left out of the timing),
-/// <c>memory_step</c>, <c>seed</c>. The threads are the cell's CPUs.
+/// <c>memory_step</c>, <c>seed</c>, <c>teacher</c> ({preset, model}: a decoder-only teacher to
+/// distil from) and <c>teacher_cache</c> (true: its logits cached on disk before the steps). The
+/// threads are the cell's CPUs.
 /// </summary>
 sealed class TrainBenchJob : ICellJob
 {
     public const string Kind = "bench-train";
 
-    static readonly string[] Keys = ["preset", "optimizer", "precision", "steps", "micro_batch", "input", "target", "warmup", "memory_step", "seed", "profile"];
+    static readonly string[] Keys = ["preset", "optimizer", "precision", "steps", "micro_batch", "input", "target", "warmup", "memory_step", "seed", "teacher", "teacher_cache", "profile"];
 
     public (object Parameters, object Results) Run(CellSpec cell, string workDir, int threads, Action<string> log)
     {
@@ -25,6 +27,18 @@ sealed class TrainBenchJob : ICellJob
         foreach (var key in c.Select(kv => kv.Key))
             if (!Keys.Contains(key)) throw new ArgumentException($"bench-train: unknown configuration key '{key}'; expected one of {string.Join(", ", Keys)}");
         var d = new TrainBenchOptions();
+        Models.ModelConfig? teacher = c["teacher"] switch
+        {
+            null => null,
+            JsonObject t => Models.Presets.Get(JobConfig.Str(Kind, t, "preset")).WithOverrides(JobConfig.Overrides(Kind, t["model"])),
+            _ => throw new ArgumentException("bench-train: 'teacher' must be an object {preset, model}"),
+        };
+        bool cache = c["teacher_cache"] switch
+        {
+            null => false,
+            JsonValue v when v.TryGetValue<bool>(out var b) => b,
+            _ => throw new ArgumentException("bench-train: 'teacher_cache' must be true or false"),
+        };
         var o = new TrainBenchOptions
         {
             Preset = Str(c, "preset", d.Preset),
@@ -32,10 +46,10 @@ sealed class TrainBenchJob : ICellJob
             Steps = Int(c, "steps", d.Steps), MicroBatch = Int(c, "micro_batch", d.MicroBatch),
             InputTokens = Int(c, "input", d.InputTokens), TargetTokens = Int(c, "target", d.TargetTokens),
             WarmupSteps = Int(c, "warmup", d.WarmupSteps), MemoryStep = Int(c, "memory_step", d.MemoryStep), Seed = Int(c, "seed", d.Seed),
-            Threads = threads,
+            Threads = threads, Teacher = teacher, CacheTeacher = cache,
         }.Validate();
         var row = TrainBench.Run(o, log);
-        log($"{row.Preset} {row.Optimizer} {row.Precision}: {row.StepMsMedian:F1} ms/step, {row.TokensPerSecond:N0} tokens/s, MFU {row.Mfu:P0}, " +
+        log($"{row.Preset} {row.Optimizer} {row.Precision} distill {row.Distill}: {row.StepMsMedian:F1} ms/step, {row.TokensPerSecond:N0} tokens/s, MFU {row.Mfu:P0}, " +
             $"{row.RssMiBAtMemoryStep:F0} -> {row.RssMiBAtEnd:F0} MiB resident");
         return (o, row);
     }

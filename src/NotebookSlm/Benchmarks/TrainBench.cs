@@ -1,5 +1,6 @@
 using NotebookSlm.Accounting;
 using NotebookSlm.Data;
+using NotebookSlm.Distillation;
 using NotebookSlm.Models;
 using NotebookSlm.Tokenization;
 using NotebookSlm.Training;
@@ -26,9 +27,18 @@ public sealed record TrainBenchOptions
     /// <summary>The step at which resident memory is read the first time (then at the last).</summary>
     public int MemoryStep { get; init; } = 100;
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Muon;
+    /// <summary>A decoder-only teacher to distil from (issue 12 point 8): the step is then the
+    /// <see cref="Distiller"/>'s (forward KL, alpha 0.5, reference targets) instead of plain
+    /// fine-tuning cross-entropy. Null: no distillation.</summary>
+    public ModelConfig? Teacher { get; init; }
+    /// <summary>Read the teacher's logits from a <see cref="CachedTeacher"/> filled before the timed
+    /// steps, instead of running the teacher every step.</summary>
+    public bool CacheTeacher { get; init; }
 
     public TrainBenchOptions Validate()
     {
+        if (Teacher is { IsEncoderDecoder: true }) throw new ArgumentException($"teacher {Teacher.Name} is an encoder-decoder; distillation teachers are decoder-only");
+        if (CacheTeacher && Teacher is null) throw new ArgumentException("a cached teacher needs a teacher");
         if (Steps <= WarmupSteps) throw new ArgumentException($"steps ({Steps}) must exceed the {WarmupSteps} warm-up steps left out of the timing");
         if (MicroBatch < 1 || InputTokens < 1 || TargetTokens < 1) throw new ArgumentException("micro batch, input and target tokens must be at least 1");
         return this;
@@ -38,14 +48,19 @@ public sealed record TrainBenchOptions
 /// <summary>What one configuration measured. Model FLOPs are <see cref="CostModel.TrainingStepFlops"/>
 /// (forward and backward of the model's matrix products; optimizer work, Muon's Newton-Schulz
 /// included, is not counted, as MFU is usually stated); the peak is a square fp32 or bf16
-/// matmul in libtorch with the same threads, the best of its runs before and after the steps.</summary>
+/// matmul in libtorch with the same threads, the best of its runs before and after the steps.
+/// <see cref="Distill"/> is <c>none</c>, <c>teacher</c> (the teacher's forward runs every step:
+/// its FLOPs, <see cref="TeacherGflopPerStep"/>, are part of <see cref="ModelGflopPerStep"/>) or
+/// <c>cached</c> (its logits come from disk, filled in <see cref="TeacherCacheSeconds"/> before
+/// the steps).</summary>
 public sealed record TrainBenchRow(
     string Preset, string Architecture, long Parameters, string Precision, string Optimizer, int Threads,
     int InputTokens, int TargetTokens, int MicroBatch, int Steps, int TimedSteps,
     double StepMsMedian, double StepMsP90, double TokensPerSecond,
     double ModelGflopPerStep, double AchievedGflops, double PeakGflops, double Mfu,
     double RssMiBAtMemoryStep, int MemoryStep, double RssMiBAtEnd, double HighWaterMiB,
-    double FirstLoss, double FinalLoss, IReadOnlyList<double> Losses);
+    double FirstLoss, double FinalLoss, IReadOnlyList<double> Losses,
+    string Distill = "none", long TeacherParameters = 0, double TeacherGflopPerStep = 0, double TeacherCacheSeconds = 0);
 
 /// <summary>
 /// <c>slm bench train</c>: the real training step (<see cref="Trainer"/>: batching, forward,
@@ -72,6 +87,36 @@ public static class TrainBench
         double peakBefore = MachineProbe.MatmulGflops(threads, dtype: dtype);
         log?.Invoke($"{o.Preset} {o.Precision}: matmul peak {peakBefore:F1} GFLOP/s on {threads} threads");
 
+        // Distillation: the teacher is built (random weights: a step's cost does not depend on
+        // them) with the student's vocabulary and special ids, once per process.
+        Func<Seq2SeqBatch, Tensor>? loss = null;
+        long teacherParameters = 0;
+        double teacherFlopsPerStep = 0, cacheSeconds = 0;
+        var dir = Path.Combine(Path.GetTempPath(), $"notebookslm-bench-train-{Guid.NewGuid():N}");
+        if (o.Teacher is { } tc)
+        {
+            var teacherConfig = tc with { VocabSize = config.VocabSize, PadId = config.PadId, BosId = config.BosId, EosId = config.EosId };
+            teacherParameters = ParameterCounts.Of(teacherConfig).Total;
+            ITeacher teacher = new ModelTeacher(LanguageModel.Create(teacherConfig, o.Seed + 1));
+            if (o.CacheTeacher)
+            {
+                var cached = new CachedTeacher(teacher, Path.Combine(dir, "teacher-logits"));
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                for (int i = 0; i < pairs.Count; i += o.MicroBatch)
+                {
+                    using var scope = NewDisposeScope();
+                    using var b = Seq2SeqBatch.From(pairs.Skip(i).Take(o.MicroBatch).ToList(), config.PadId, model.Device());
+                    cached.TargetLogits(b);
+                }
+                cacheSeconds = clock.Elapsed.TotalSeconds;
+                log?.Invoke($"{o.Preset}: teacher {teacherConfig.Name} ({teacherParameters / 1e6:F1}M) logits of {pairs.Count} pairs cached in {cacheSeconds:F1} s");
+                teacher = cached;
+            }
+            else
+                teacherFlopsPerStep = new CostModel(teacherConfig).TrainingForwardFlops(o.InputTokens, o.TargetTokens) * o.MicroBatch;
+            loss = new Distiller(model, teacher, new DistillConfig(), o.TargetTokens).SummedLoss;
+        }
+
         var training = new TrainingConfig
         {
             Optimizer = o.Optimizer, Steps = o.Steps, WarmupSteps = Math.Min(100, o.Steps / 10), MicroBatch = o.MicroBatch, GlobalBatch = o.MicroBatch,
@@ -80,12 +125,12 @@ public static class TrainBench
         };
         var steps = new List<StepLog>(o.Steps);
         double rssAtStep = double.NaN;
-        var dir = Path.Combine(Path.GetTempPath(), $"notebookslm-bench-train-{Guid.NewGuid():N}");
         try
         {
             var trainer = new Trainer(model, training, tokenizer, pairs, pairs.Take(o.MicroBatch).ToList(), dir)
             {
                 TensorBoard = false,
+                Loss = loss,
                 OnStep = s =>
                 {
                     steps.Add(s);
@@ -101,14 +146,15 @@ public static class TrainBench
 
         var timed = steps.Skip(o.WarmupSteps).Select(s => s.StepSeconds * 1000).OrderBy(x => x).ToList();
         double median = timed[timed.Count / 2], p90 = timed[Math.Min(timed.Count - 1, (int)(timed.Count * 0.9))];
-        double flopsPerStep = new CostModel(config).TrainingStepFlops(o.InputTokens, o.TargetTokens) * o.MicroBatch;
+        double flopsPerStep = new CostModel(config).TrainingStepFlops(o.InputTokens, o.TargetTokens) * o.MicroBatch + teacherFlopsPerStep;
         double achieved = flopsPerStep / (median / 1000) / 1e9;
         double tokensPerSecond = o.MicroBatch * (double)(o.InputTokens + o.TargetTokens) / (median / 1000);
         return new TrainBenchRow(config.Name, config.Architecture.ToString(), ParameterCounts.Of(config).Total, o.Precision.ToString().ToLowerInvariant(),
             o.Optimizer.ToString().ToLowerInvariant(), threads, o.InputTokens, o.TargetTokens, o.MicroBatch, o.Steps, timed.Count,
             median, p90, tokensPerSecond, flopsPerStep / 1e9, achieved, peak, achieved / peak,
             o.MemoryStep <= o.Steps ? rssAtStep : double.NaN, o.MemoryStep, rssAtEnd, PeakMemory.HighWaterMiB(),
-            steps[0].Loss, steps[^1].Loss, steps.Select(s => s.Loss).ToList());
+            steps[0].Loss, steps[^1].Loss, steps.Select(s => s.Loss).ToList(),
+            o.Teacher is null ? "none" : o.CacheTeacher ? "cached" : "teacher", teacherParameters, teacherFlopsPerStep / 1e9, cacheSeconds);
     }
 
     /// <summary>Pairs of exactly <paramref name="source"/> and <paramref name="target"/> tokens

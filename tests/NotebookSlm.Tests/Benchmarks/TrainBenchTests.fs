@@ -40,6 +40,37 @@ let tests =
                 Expect.equal row.Threads 1 "threads as asked"
         }
 
+        test "slm bench train times the distillation step with the teacher run every step and with its logits cached, and counts the teacher's FLOPs only when it runs" {
+            let run (extra: string list) =
+                let code, out, err =
+                    slm ([ "bench"; "train"; "--preset"; "micro-encdec"; "--steps"; "8"; "--warmup"; "2"; "--memory-step"; "4"
+                           "--input"; "16"; "--target"; "4"; "--micro-batch"; "2"; "--threads"; "1" ] @ extra)
+                Expect.equal code 0 err
+                JsonSerializer.Deserialize<TrainBenchRow>(out.Trim().Split('\n') |> Array.last, ResultsFile.Json)
+            let plain = run []
+            let teacher = [ "--teacher"; "micro-deconly"; "--teacher-override"; "d_model=64,heads=8,kv_heads=4,mlp_hidden=128" ]
+            let live = run teacher
+            let cached = run (teacher @ [ "--cache-teacher" ])
+            Expect.equal plain.Distill "none" "a plain step"
+            Expect.equal live.Distill "teacher" "the teacher every step"
+            Expect.equal cached.Distill "cached" "cached logits"
+            Expect.isGreaterThan live.TeacherParameters plain.Parameters "the widened teacher is larger than the student"
+            Expect.equal cached.TeacherParameters live.TeacherParameters "the same teacher"
+            Expect.isGreaterThan live.TeacherGflopPerStep 0.0 "a live teacher's forward is counted"
+            Expect.floatClose Accuracy.medium live.ModelGflopPerStep (plain.ModelGflopPerStep + live.TeacherGflopPerStep) "student step + teacher forward"
+            Expect.equal cached.TeacherGflopPerStep 0.0 "a cached teacher does no work in the step"
+            Expect.floatClose Accuracy.medium cached.ModelGflopPerStep plain.ModelGflopPerStep "the cached step's FLOPs are the student's"
+            Expect.isGreaterThan cached.TeacherCacheSeconds 0.0 "the cache was filled before the steps"
+            Expect.sequenceEqual cached.Losses live.Losses "cached logits give the live teacher's losses"
+            Expect.notEqual live.Losses plain.Losses "the KD term changes the loss"
+        }
+
+        test "a cached teacher without a teacher is one clear error" {
+            let code, _, err = slm [ "bench"; "train"; "--preset"; "micro-encdec"; "--steps"; "12"; "--cache-teacher" ]
+            Expect.equal code 1 "exit 1"
+            Expect.stringContains err "a cached teacher needs a teacher" "says what is missing"
+        }
+
         test "a precision the trainer does not have is one clear error" {
             let code, _, err = slm [ "bench"; "train"; "--preset"; "micro-encdec"; "--precision"; "fp8"; "--steps"; "12" ]
             Expect.equal code 1 "exit 1"
