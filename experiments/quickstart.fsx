@@ -11,8 +11,12 @@
 //      the encoder-decoder, causal LM for the decoder-only; Muon, and AdamW and BF16 beside it),
 //      fine-tuning on qa-local and scoring (ROUGE-L, SQuAD 2.0 EM/F1): TrainingStudy, the
 //      study notebook 02 shows,
-//   4. comparison tables (Markdown) and figures, stamped with commit, profile and machine.
-// Distillation joins as its issue lands.
+//   4. cross-architecture distillation (section 3.2): a decoder-only teacher with at least 4x
+//      the parameters, tuned on qa-local, distilled into the 2/3-1/3 encoder-decoder over alpha,
+//      KL direction and where the targets come from (Figure 5), and Table 1's KD rows:
+//      KdAblation, the study notebook 05 shows,
+//   5. comparison tables (Markdown) and figures, stamped with commit, profile and machine.
+// Each study is a sweep whose finished cells are kept, so a second quickstart reuses them.
 
 #load "common.fsx"
 
@@ -73,7 +77,14 @@ let curvesPng =
     Charts.save "quickstart-pretraining-loss"
         (TrainingStudy.curves training "pretraining" [] $"Pretraining on edu-local, tiny models ({profile.Name})")
 
-// ---- 4. tables, figures, results ----
+// ---- 4. distillation: Figure 5 and Table 1's KD rows ----
+KdAblation.run "local" |> ignore
+let distillation = Results.read "kd-ablation"
+let distillationReport = Render.KdAblation.blocks distillation
+printfn "\n%s" (Report.text distillationReport)
+let figure5Png = Charts.save "quickstart-figure5" (Figures.figure5 distillation)
+
+// ---- 5. tables, figures, results ----
 let figure =
     timings
     |> List.map (fun r ->
@@ -95,5 +106,6 @@ File.WriteAllText(summary,
     $"# Quickstart ({profile.Name})\n\n{Stamp.text ()}\n\n## Data\n\n{dataTable.ToMarkdown()}\nLocal tokenizer: {tokenizer.VocabSize} pieces.\n\n"
     + $"## 330M configurations (analytic)\n\n{analytic.ToMarkdown()}\n"
     + $"## Tiny models, measured\n\n{measured.ToMarkdown()}\n![decode speed]({png})\n\n"
-    + $"## Pretraining, fine-tuning and scores\n\n{Report.markdown trainingReport}\n\n![pretraining loss]({curvesPng})\n")
-printfn "\nwrote %s\nwrote %s\nwrote %s\nwrote %s" results summary png curvesPng
+    + $"## Pretraining, fine-tuning and scores\n\n{Report.markdown trainingReport}\n\n![pretraining loss]({curvesPng})\n\n"
+    + $"## Distillation\n\n{Report.markdown distillationReport}\n\n![Figure 5]({figure5Png})\n")
+printfn "\nwrote %s\nwrote %s\nwrote %s\nwrote %s\nwrote %s" results summary png curvesPng figure5Png
