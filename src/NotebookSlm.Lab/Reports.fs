@@ -215,12 +215,12 @@ module Render =
 
         let table (d: ResultsDocument) =
             let t = Table("preset", "optimizer", "precision", "params", "steps (timed)", "step ms (median / p90)", "tokens/s", "model GFLOP/s",
-                          "matmul peak GFLOP/s", "MFU", "bar", "resident MiB (step / end)", "loss (first / final)")
+                          "matmul peak GFLOP/s", "MFU", "bar", "resident MiB (step / last step / end of run)", "loss (first / final)")
             for r in rows d |> List.filter isPlain do
                 let bar = if isTiny r then (if r.Mfu >= barOf r then $"met (>= {pct (barOf r)})" else $"not met (>= {pct (barOf r)})") else "-"
                 t.Add(r.Preset, r.Optimizer, r.Precision, sprintf "%.1fM" (float r.Parameters / 1e6), $"{r.Steps} ({r.TimedSteps})",
                       sprintf "%.1f / %.1f" r.StepMsMedian r.StepMsP90, sprintf "%.0f" r.TokensPerSecond, sprintf "%.1f" r.AchievedGflops,
-                      sprintf "%.1f" r.PeakGflops, pct r.Mfu, bar, sprintf "%.0f (%d) / %.0f" r.RssMiBAtMemoryStep r.MemoryStep r.RssMiBAtEnd,
+                      sprintf "%.1f" r.PeakGflops, pct r.Mfu, bar, sprintf "%.0f (%d) / %s / %.0f" r.RssMiBAtMemoryStep r.MemoryStep (if Double.IsNaN r.RssMiBAtLastStep then "-" else sprintf "%.0f" r.RssMiBAtLastStep) r.RssMiBAtEnd,
                       sprintf "%.3f / %.3f" r.FirstLoss r.FinalLoss) |> ignore
             t
 
@@ -258,11 +258,23 @@ module Render =
                           cached |> Option.map (fun k -> sprintf "%.1f" k.TeacherCacheSeconds) |> Option.defaultValue "-") |> ignore
             t
 
+        /// Is resident memory flat over the longest run? Its readings after the memory step, the
+        /// largest of them, and the last step's, beside what the closing evaluation and checkpoint add.
+        let memory (d: ResultsDocument) =
+            match rows d |> List.filter (fun r -> isPlain r && not (isNull r.RssMiB) && r.RssMiB.Count = r.Steps) |> List.sortByDescending (fun r -> r.Steps) with
+            | [] -> ""
+            | r :: _ ->
+                let after = r.RssMiB |> Seq.skip r.MemoryStep |> Array.ofSeq
+                let top = if after.Length = 0 then r.RssMiBAtLastStep else Array.max after
+                sprintf "Resident memory over the longest run (%s, %s, %s, %d steps): %.0f MiB at step %d, at most %.0f MiB after it, %.0f MiB at the last step (%+.1f%%); the closing evaluation and checkpoint bring it to %.0f MiB. "
+                    r.Preset r.Optimizer r.Precision r.Steps r.RssMiBAtMemoryStep r.MemoryStep top r.RssMiBAtLastStep
+                    (100.0 * (r.RssMiBAtLastStep / r.RssMiBAtMemoryStep - 1.0)) r.RssMiBAtEnd
+
         let blocks (d: ResultsDocument) =
             [ Grid(table d)
               Grid(bf16 d)
               Grid(distillation d)
-              Prose(sprintf "Each row is one `bench-train` sweep cell in its own process, run one at a time on every core: the real training step (batching, forward, backward, clipping, Muon and AdamW) on random token pairs of %.0f + %.0f tokens, MFU counting the model's matrix products (not the optimizer's). The distillation rows are the Distiller's step (forward KL, alpha 0.5, reference targets) from a randomly initialised decoder-only teacher, its forward counted in the model FLOPs when it runs every step; with cached logits the step reads the teacher's fp32 logits over the whole vocabulary from disk instead. "
+              Prose(memory d + sprintf "Each row is one `bench-train` sweep cell in its own process, run one at a time on every core: the real training step (batching, forward, backward, clipping, Muon and AdamW) on random token pairs of %.0f + %.0f tokens, MFU counting the model's matrix products (not the optimizer's). The distillation rows are the Distiller's step (forward KL, alpha 0.5, reference targets) from a randomly initialised decoder-only teacher, its forward counted in the model FLOPs when it runs every step; with cached logits the step reads the teacher's fp32 logits over the whole vocabulary from disk instead. "
                         (num d.Parameters [ "input_tokens" ]) (num d.Parameters [ "target_tokens" ])
                     + stamp "dotnet fsi build.fsx bench-train --profile full" d) ]
 

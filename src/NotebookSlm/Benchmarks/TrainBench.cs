@@ -52,7 +52,9 @@ public sealed record TrainBenchOptions
 /// <see cref="Distill"/> is <c>none</c>, <c>teacher</c> (the teacher's forward runs every step:
 /// its FLOPs, <see cref="TeacherGflopPerStep"/>, are part of <see cref="ModelGflopPerStep"/>) or
 /// <c>cached</c> (its logits come from disk, filled in <see cref="TeacherCacheSeconds"/> before
-/// the steps).</summary>
+/// the steps). Resident memory: <see cref="RssMiB"/> after every step (read outside the step's
+/// timing), <see cref="RssMiBAtLastStep"/> after the last step and before the run's closing
+/// evaluation and checkpoint, <see cref="RssMiBAtEnd"/> after them.</summary>
 public sealed record TrainBenchRow(
     string Preset, string Architecture, long Parameters, string Precision, string Optimizer, int Threads,
     int InputTokens, int TargetTokens, int MicroBatch, int Steps, int TimedSteps,
@@ -60,7 +62,8 @@ public sealed record TrainBenchRow(
     double ModelGflopPerStep, double AchievedGflops, double PeakGflops, double Mfu,
     double RssMiBAtMemoryStep, int MemoryStep, double RssMiBAtEnd, double HighWaterMiB,
     double FirstLoss, double FinalLoss, IReadOnlyList<double> Losses,
-    string Distill = "none", long TeacherParameters = 0, double TeacherGflopPerStep = 0, double TeacherCacheSeconds = 0);
+    string Distill = "none", long TeacherParameters = 0, double TeacherGflopPerStep = 0, double TeacherCacheSeconds = 0,
+    double RssMiBAtLastStep = double.NaN, IReadOnlyList<double>? RssMiB = null);
 
 /// <summary>
 /// <c>slm bench train</c>: the real training step (<see cref="Trainer"/>: batching, forward,
@@ -124,6 +127,7 @@ public static class TrainBench
             EvalEvery = o.Steps, EvalBatches = 1, Samples = 0, CheckpointEvery = int.MaxValue, KeepLast = 1, Threads = threads, BucketBatches = 1,
         };
         var steps = new List<StepLog>(o.Steps);
+        var rss = new List<double>(o.Steps);
         double rssAtStep = double.NaN;
         try
         {
@@ -134,7 +138,8 @@ public static class TrainBench
                 OnStep = s =>
                 {
                     steps.Add(s);
-                    if (s.Step == o.MemoryStep) rssAtStep = PeakMemory.ResidentMiB();
+                    rss.Add(PeakMemory.ResidentMiB());
+                    if (s.Step == o.MemoryStep) rssAtStep = rss[^1];
                     if (s.Step % Math.Max(1, o.Steps / 10) == 0) log?.Invoke($"  step {s.Step}: loss {s.Loss:F4}, {s.StepSeconds * 1000:F1} ms, {PeakMemory.ResidentMiB():F0} MiB resident");
                 },
             };
@@ -154,7 +159,8 @@ public static class TrainBench
             median, p90, tokensPerSecond, flopsPerStep / 1e9, achieved, peak, achieved / peak,
             o.MemoryStep <= o.Steps ? rssAtStep : double.NaN, o.MemoryStep, rssAtEnd, PeakMemory.HighWaterMiB(),
             steps[0].Loss, steps[^1].Loss, steps.Select(s => s.Loss).ToList(),
-            o.Teacher is null ? "none" : o.CacheTeacher ? "cached" : "teacher", teacherParameters, teacherFlopsPerStep / 1e9, cacheSeconds);
+            o.Teacher is null ? "none" : o.CacheTeacher ? "cached" : "teacher", teacherParameters, teacherFlopsPerStep / 1e9, cacheSeconds,
+            rss[^1], rss);
     }
 
     /// <summary>Pairs of exactly <paramref name="source"/> and <paramref name="target"/> tokens

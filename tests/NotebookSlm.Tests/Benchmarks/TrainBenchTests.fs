@@ -36,6 +36,9 @@ let tests =
                 Expect.floatClose Accuracy.medium row.Mfu (row.AchievedGflops / row.PeakGflops) "MFU = achieved / peak"
                 Expect.floatClose Accuracy.medium row.TokensPerSecond (2.0 * 20.0 / (row.StepMsMedian / 1000.0)) "tokens/s of the median step"
                 Expect.isGreaterThan row.RssMiBAtMemoryStep 50.0 "resident memory read at step 5"
+                Expect.equal row.RssMiB.Count 12 "resident memory after every step"
+                Expect.equal row.RssMiB.[4] row.RssMiBAtMemoryStep "the memory step's reading is step 5's"
+                Expect.equal row.RssMiB.[11] row.RssMiBAtLastStep "the last step's reading, before the closing evaluation and checkpoint"
                 Expect.isGreaterThanOrEqual row.HighWaterMiB row.RssMiBAtEnd "the high-water mark is at least the last reading"
                 Expect.equal row.Threads 1 "threads as asked"
         }
