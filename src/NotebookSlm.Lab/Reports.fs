@@ -306,15 +306,33 @@ module Render =
             let p name = byName d "pretraining" name
             let encdec, deconly, adamw, bf16 = p "pretrain-encdec-muon", p "pretrain-deconly-muon", p "pretrain-encdec-adamw", p "pretrain-encdec-bf16"
             let tokens r = num r [ "source_tokens" ] + num r [ "target_tokens" ]
-            sprintf "Equal training tokens: the encoder-decoder read %.2fM tokens, the decoder-only %.2fM, and took %s of its time (the paper: %s). Muon against AdamW on the encoder-decoder: final loss %.3f against %.3f. BF16 against fp32: final loss %.3f against %.3f (a gap of %.3f); its speed-up is the training benchmark's to measure (these runs are sweep cells that share the cores with one another)."
-                (tokens encdec / 1e6) (tokens deconly / 1e6) (pct (num encdec [ "seconds" ] / num deconly [ "seconds" ])) (pct Paper.PretrainingHours.Share)
+            // The causal-LM pairs take each chunk's first token as their source, so the decoder-only's
+            // source tokens count the chunks both objectives cut from the same token stream.
+            let chunks = num deconly [ "source_tokens" ]
+            sprintf "Equal training tokens: both models read the same %s chunks of %.0f document tokens (%.2fM); the encoder-decoder's count, %.2fM source + target, adds the sentinels that mark its spans in both. The encoder-decoder took %s of the decoder-only's pretraining time (the paper: %s). Muon against AdamW on the encoder-decoder: final loss %.3f against %.3f. BF16 against fp32: final loss %.4f against %.4f (a gap of %.4f); its speed-up is the training benchmark's to measure (these runs are sweep cells that share the cores with one another)."
+                (chunks.ToString("N0")) (tokens deconly / chunks) (tokens deconly / 1e6) (tokens encdec / 1e6)
+                (pct (num encdec [ "seconds" ] / num deconly [ "seconds" ])) (pct Paper.PretrainingHours.Share)
                 (num encdec [ "final_loss" ]) (num adamw [ "final_loss" ])
                 (num bf16 [ "final_loss" ]) (num encdec [ "final_loss" ])
                 (abs (num bf16 [ "final_loss" ] - num encdec [ "final_loss" ]))
 
+        /// A fine-tuned model that answers every sampled example with the same text, with exact match
+        /// equal to F1, has learned one constant answer: its scores say how often that answer is right,
+        /// not how well the architecture reads.
+        let collapsed (d: ResultsDocument) =
+            [ for e in runs d "evaluation" do
+                let outputs = [ for s in items e [ "samples" ] -> text s [ "output" ] ] |> List.distinct
+                match outputs with
+                | [ only ] when num e [ "squad_exact" ] = num e [ "squad_f1" ] ->
+                    yield sprintf "%s answers every sampled question \"%s\" and its exact match equals its F1 (%.1f)" (text e [ "run" ]) only (num e [ "squad_exact" ])
+                | _ -> () ]
+            |> function
+                | [] -> ""
+                | lines -> " " + String.Join("; ", lines) + ": at this budget fine-tuning found one constant answer, so these QA scores cannot rank the architectures."
+
         let blocks (d: ResultsDocument) =
             [ Grid(pretraining d); Grid(finetuning d)
-              Prose(findings d + " " + stamp "dotnet fsi build.fsx training --profile full" d) ]
+              Prose(findings d + collapsed d + " " + stamp "dotnet fsi build.fsx training --profile full" d) ]
 
     module SplitRatio =
         let private tasks (d: ResultsDocument) = [ for t in items d.Parameters [ "sizes"; "tasks" ] -> t.GetString() ]
