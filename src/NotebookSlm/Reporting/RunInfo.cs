@@ -27,13 +27,20 @@ public sealed record RunInfo(
             threads, LibraryVersions.Current);
     }
 
-    /// <summary>HEAD of the repository holding the working directory, or "unknown".</summary>
-    public static string GitCommit(out bool dirty)
+    /// <summary>What a run writes, not what it runs: uncommitted changes here do not make a run
+    /// dirty. Without this, a study run after another in the same tree was stamped dirty by the
+    /// first one's rewritten results file (the training benchmark after the peer study, 2026-12-04).</summary>
+    public static IReadOnlyList<string> Outputs { get; } = ["experiments/results", "notebooks", "README.md"];
+
+    /// <summary>HEAD of the repository holding the working directory, or "unknown"; dirty when a
+    /// tracked file outside <see cref="Outputs"/> has uncommitted changes.</summary>
+    public static string GitCommit(out bool dirty, string? workingDirectory = null)
     {
         dirty = false;
-        var head = Runtime.ProcessRunner.TryOutput("git", ["rev-parse", "HEAD"]);
+        var head = Runtime.ProcessRunner.TryOutput("git", ["rev-parse", "HEAD"], workingDirectory);
         if (head is null) return Environment.GetEnvironmentVariable("NOTEBOOKSLM_COMMIT") ?? "unknown";
-        dirty = !string.IsNullOrWhiteSpace(Runtime.ProcessRunner.TryOutput("git", ["status", "--porcelain", "--untracked-files=no"]));
+        string[] status = ["status", "--porcelain", "--untracked-files=no", "--", ":(top)", .. Outputs.Select(o => $":(top,exclude){o}")];
+        dirty = !string.IsNullOrWhiteSpace(Runtime.ProcessRunner.TryOutput("git", status, workingDirectory));
         return head;
     }
 }

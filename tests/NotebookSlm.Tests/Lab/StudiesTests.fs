@@ -60,6 +60,28 @@ let tests =
             | other -> failtest $"expected stale, got {other}"
         }
 
+        test "the stamp is dirty for uncommitted code, not for the results, notebooks and README that runs rewrite" {
+            let dir, commit = repo ()
+            Directory.CreateDirectory(Path.Combine(dir, "experiments", "results")) |> ignore
+            Directory.CreateDirectory(Path.Combine(dir, "notebooks")) |> ignore
+            File.WriteAllText(Path.Combine(dir, "experiments", "results", "peer.json"), "{}")
+            File.WriteAllText(Path.Combine(dir, "notebooks", "02.ipynb"), "{}")
+            File.WriteAllText(Path.Combine(dir, "README.md"), "readme")
+            let head = commit "src/a.cs" "class A {}"
+            let dirtyIn (sub: string) = let _, d = RunInfo.GitCommit(workingDirectory = Path.Combine(dir, sub)) in d
+            Expect.equal (fst (RunInfo.GitCommit(workingDirectory = dir))) head "HEAD"
+            Expect.isFalse (dirtyIn "") "a clean tree"
+            File.WriteAllText(Path.Combine(dir, "experiments", "results", "peer.json"), "{\"new\": 1}")
+            File.WriteAllText(Path.Combine(dir, "notebooks", "02.ipynb"), "{\"outputs\": 1}")
+            File.WriteAllText(Path.Combine(dir, "README.md"), "regenerated")
+            Expect.isFalse (dirtyIn "") "rewritten results, notebooks and README are outputs"
+            Expect.isFalse (dirtyIn "src") "the same from a subfolder"
+            File.WriteAllText(Path.Combine(dir, "src", "a.cs"), "class A { int x; }")
+            Expect.isTrue (dirtyIn "") "changed code is dirty"
+            Expect.isTrue (dirtyIn "experiments") "from any folder of the tree"
+            Directory.Delete(dir, true)
+        }
+
         test "dirty, smoke, foreign-commit and other-library results are stale; a missing file is missing" {
             let dir, commit = repo ()
             let head = commit "src/a.cs" "1"
