@@ -420,7 +420,7 @@ module Render =
 
         let blocks (d: ResultsDocument) =
             [ Grid(table1 d); Grid(paperTable1 d); Grid(figure2 d); Prose(claims d)
-              Prose(sprintf "The 2/3-1/3 encoder-decoder's pretraining took %s of the decoder-only's time on the same tokens (the paper: %s). Every cell ran in its own process through `%s`; "
+              Prose(sprintf "The 2/3-1/3 encoder-decoder's pretraining took %s of the decoder-only's time on the same tokens (the paper: %s). Every cell ran in its own process through `%s`. "
                         (pct (num d.Results [ "encdec_time_share" ])) (pct Paper.PretrainingHours.Share) (text d.Parameters [ "runner" ])
                     + stamp "dotnet fsi build.fsx split-ratio --profile full" d) ]
 
@@ -454,7 +454,7 @@ module Render =
 
         let blocks (d: ResultsDocument) =
             [ Grid(teachers d); Grid(figure5 d); Grid(table1 d)
-              Prose(sprintf "The teacher has %.1fx the students' parameters. Every cell ran in its own process through `%s`; "
+              Prose(sprintf "The teacher has %.1fx the students' parameters. Every cell ran in its own process through `%s`. "
                         (num d.Parameters [ "teacher_to_student_parameters" ]) (text d.Parameters [ "runner" ])
                     + stamp "dotnet fsi build.fsx kd-ablation --profile full" d) ]
 
