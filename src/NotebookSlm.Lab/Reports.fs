@@ -258,6 +258,29 @@ module Render =
                           cached |> Option.map (fun k -> sprintf "%.1f" k.TeacherCacheSeconds) |> Option.defaultValue "-") |> ignore
             t
 
+        /// Where the tiny rows fall short of the bar, what the rows themselves say about why: the
+        /// same step with AdamW instead of Muon (Newton-Schulz is work that model FLOPs leave out),
+        /// and BF16's step speed-up against how much faster its matmul peak is (the work that is not
+        /// a large matmul does not speed up with it; not profiled).
+        let limits (d: ResultsDocument) =
+            let plain = rows d |> List.filter (fun r -> isPlain r && isTiny r)
+            let find preset optimizer precision = plain |> List.tryFind (fun r -> r.Preset = preset && r.Optimizer = optimizer && r.Precision = precision)
+            let missed = plain |> List.filter (fun r -> r.Mfu < barOf r)
+            if missed.IsEmpty then "Every tiny row meets the bar. "
+            else
+                let optimizers =
+                    [ for p in plain |> List.map (fun r -> r.Preset) |> List.distinct do
+                        match find p "muon" "fp32", find p "adamw" "fp32" with
+                        | Some m, Some a -> yield sprintf "%s %s with Muon, %s with AdamW" p (pct m.Mfu) (pct a.Mfu)
+                        | _ -> () ]
+                let precisions =
+                    [ for r in plain |> List.filter (fun r -> r.Precision = "bf16") do
+                        match find r.Preset r.Optimizer "fp32" with
+                        | Some f -> yield sprintf "%s %s: peak %.1fx, step %.2fx" r.Preset r.Optimizer (r.PeakGflops / f.PeakGflops) (f.StepMsMedian / r.StepMsMedian)
+                        | None -> () ]
+                sprintf "The bar is met by %d of the %d tiny rows. What limits the others, from the rows themselves: Muon's Newton-Schulz iterations are optimizer work that the model FLOPs do not count (fp32 MFU %s); and BF16's matmul peak is several times fp32's while its step gains far less (%s), so in BF16 the step is bound by what is not a large matmul (norms, softmax, elementwise work, the casts to and from the fp32 master weights; an inference from these rows, not a profile). At d_model 256 the matrices are small for two cores' peak, and the peak itself varies from run to run, which makes MFU noisy. "
+                    (plain.Length - missed.Length) plain.Length (String.Join("; ", optimizers)) (String.Join("; ", precisions))
+
         /// Is resident memory flat over the longest run? Its readings after the memory step, the
         /// largest of them, and the last step's, beside what the closing evaluation and checkpoint add.
         let memory (d: ResultsDocument) =
@@ -274,7 +297,7 @@ module Render =
             [ Grid(table d)
               Grid(bf16 d)
               Grid(distillation d)
-              Prose(memory d + sprintf "Each row is one `bench-train` sweep cell in its own process, run one at a time on every core: the real training step (batching, forward, backward, clipping, Muon and AdamW) on random token pairs of %.0f + %.0f tokens, MFU counting the model's matrix products (not the optimizer's). The distillation rows are the Distiller's step (forward KL, alpha 0.5, reference targets) from a randomly initialised decoder-only teacher, its forward counted in the model FLOPs when it runs every step; with cached logits the step reads the teacher's fp32 logits over the whole vocabulary from disk instead. "
+              Prose(limits d + memory d + sprintf "Each row is one `bench-train` sweep cell in its own process, run one at a time on every core: the real training step (batching, forward, backward, clipping, Muon and AdamW) on random token pairs of %.0f + %.0f tokens, MFU counting the model's matrix products (not the optimizer's). The distillation rows are the Distiller's step (forward KL, alpha 0.5, reference targets) from a randomly initialised decoder-only teacher, its forward counted in the model FLOPs when it runs every step; with cached logits the step reads the teacher's fp32 logits over the whole vocabulary from disk instead. "
                         (num d.Parameters [ "input_tokens" ]) (num d.Parameters [ "target_tokens" ])
                     + stamp "dotnet fsi build.fsx bench-train --profile full" d) ]
 
