@@ -268,18 +268,29 @@ module Render =
             let missed = plain |> List.filter (fun r -> r.Mfu < barOf r)
             if missed.IsEmpty then "Every tiny row meets the bar. "
             else
+                // Each reason is stated only where every pair of rows shows it.
                 let optimizers =
                     [ for p in plain |> List.map (fun r -> r.Preset) |> List.distinct do
                         match find p "muon" "fp32", find p "adamw" "fp32" with
-                        | Some m, Some a -> yield sprintf "%s %s with Muon, %s with AdamW" p (pct m.Mfu) (pct a.Mfu)
+                        | Some m, Some a -> yield m, a
                         | _ -> () ]
                 let precisions =
                     [ for r in plain |> List.filter (fun r -> r.Precision = "bf16") do
                         match find r.Preset r.Optimizer "fp32" with
-                        | Some f -> yield sprintf "%s %s: peak %.1fx, step %.2fx" r.Preset r.Optimizer (r.PeakGflops / f.PeakGflops) (f.StepMsMedian / r.StepMsMedian)
+                        | Some f -> yield r, f
                         | None -> () ]
-                sprintf "The bar is met by %d of the %d tiny rows. What limits the others, from the rows themselves: Muon's Newton-Schulz iterations are optimizer work that the model FLOPs do not count (fp32 MFU %s); and BF16's matmul peak is several times fp32's while its step gains far less (%s), so in BF16 the step is bound by what is not a large matmul (norms, softmax, elementwise work, the casts to and from the fp32 master weights; an inference from these rows, not a profile). At d_model 256 the matrices are small for two cores' peak, and the peak itself varies from run to run, which makes MFU noisy. "
-                    (plain.Length - missed.Length) plain.Length (String.Join("; ", optimizers)) (String.Join("; ", precisions))
+                let muon =
+                    if optimizers.IsEmpty || optimizers |> List.exists (fun (m, a) -> a.Mfu <= m.Mfu) then ""
+                    else
+                        let each = optimizers |> List.map (fun (m, a) -> sprintf "%s %s with Muon, %s with AdamW" m.Preset (pct m.Mfu) (pct a.Mfu))
+                        sprintf " Muon's Newton-Schulz iterations are optimizer work that the model FLOPs do not count (fp32 MFU %s)." (String.Join("; ", each))
+                let bf16 =
+                    if precisions.IsEmpty || precisions |> List.exists (fun (b, f) -> b.PeakGflops / f.PeakGflops <= f.StepMsMedian / b.StepMsMedian) then ""
+                    else
+                        let each = precisions |> List.map (fun (b, f) -> sprintf "%s %s: peak %.1fx, step %.2fx" b.Preset b.Optimizer (b.PeakGflops / f.PeakGflops) (f.StepMsMedian / b.StepMsMedian))
+                        sprintf " BF16's matmul peak gains more over fp32's than its step does (%s), so in BF16 the step is bound by what is not a large matmul (norms, softmax, elementwise work, the casts to and from the fp32 master weights; an inference from these rows, not a profile)." (String.Join("; ", each))
+                sprintf "The bar is met by %d of the %d tiny rows. What limits the others, from the rows themselves:%s%s At d_model 256 the matrices are small for two cores' peak, and the peak itself varies from run to run, which makes MFU noisy. "
+                    (plain.Length - missed.Length) plain.Length muon bf16
 
         /// Is resident memory flat over the longest run? Its readings after the memory step, the
         /// largest of them, and the last step's, beside what the closing evaluation and checkpoint add.
