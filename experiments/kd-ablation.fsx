@@ -5,8 +5,9 @@
 // fine-tuned on each task; students pretrained on the same documents are distilled from it.
 // Figure 5: alpha in {0, 0.25, 0.5, 0.75, 1} x forward/reverse KL x teacher- or student-generated
 // targets on qa-local, 3 seeds, and a second, smaller student; Table 1's KD rows: the decoder-only
-// and the three splits on the four local tasks. Both grids are sweeps of `distill-eval` cells:
-// a stopped study resumes where it stopped, and teachers and pretrained students are built once.
+// and the three splits on the four local tasks. Both grids are sweeps of `distill-eval` cells,
+// after a first sweep that builds what they share (the teacher's pretraining, its fine-tuning per
+// task with its generations, each pretrained student): a stopped study resumes where it stopped.
 // Results: experiments/results/kd-ablation.json (full) or artifacts/smoke/results/kd-ablation.json.
 
 #load "common.fsx"

@@ -17,25 +17,24 @@ open NotebookSlm.Sweeps
 /// are built once and shared by the cells that name them.
 module KdAblation =
     type Sizes =
-        { PretrainSteps: int; FinetuneSteps: int; MicroBatch: int; GlobalBatch: int; InputLength: int; MaxSource: int; MaxTarget: int
+        { PretrainSteps: int; FinetuneSteps: int; Figure5Steps: int; MicroBatch: int; GlobalBatch: int; InputLength: int; MaxSource: int; MaxTarget: int
           Documents: int; EvalExamples: int; MaxNewTokens: int; Seeds: int list; Alphas: float list; Divergences: string list
           Targets: string list; Tasks: string list; Table1Presets: string list; MemoryMiB: int; TimeMinutes: int }
 
     let sizes () =
         Profile.pick
-            { PretrainSteps = 6; FinetuneSteps = 4; MicroBatch = 2; GlobalBatch = 2; InputLength = 64; MaxSource = 128; MaxTarget = 16
+            { PretrainSteps = 6; FinetuneSteps = 4; Figure5Steps = 4; MicroBatch = 2; GlobalBatch = 2; InputLength = 64; MaxSource = 128; MaxTarget = 16
               Documents = 200; EvalExamples = 4; MaxNewTokens = 8; Seeds = [ 1 ]; Alphas = [ 0.0; 0.5 ]; Divergences = [ "forward_kl" ]
               Targets = [ "teacher"; "student" ]; Tasks = [ "qa-local" ]; Table1Presets = [ "tiny-deconly"; "tiny-encdec-2_3" ]; MemoryMiB = 2048; TimeMinutes = 15 }
-            { PretrainSteps = 1500; FinetuneSteps = 300; MicroBatch = 8; GlobalBatch = 16; InputLength = 128; MaxSource = 384; MaxTarget = 64
+            { PretrainSteps = 1500; FinetuneSteps = 300; Figure5Steps = 150; MicroBatch = 8; GlobalBatch = 16; InputLength = 128; MaxSource = 384; MaxTarget = 64
               Documents = 60000; EvalExamples = 200; MaxNewTokens = 48; Seeds = [ 1; 2; 3 ]; Alphas = [ 0.0; 0.25; 0.5; 0.75; 1.0 ]
               Divergences = [ "forward_kl"; "reverse_kl" ]; Targets = [ "teacher"; "student" ]; Tasks = SplitRatio.allTasks
               Table1Presets = SplitRatio.presets; MemoryMiB = 4096; TimeMinutes = 360 }
 
     /// The teacher: the tiny decoder-only shape widened to d_model 512 (8 heads of 64, 4 K/V heads,
-    /// MLP 2304) and deepened to 8 layers: at least 4x the tiny students' parameters (checked when
-    /// the results are written). With 7 layers it was 3.79x the tiny decoder-only at the full
-    /// profile's 8k vocabulary (26.3M against 6.9M, `slm params`), which would fail that check
-    /// after every cell had run; 8 layers give 4.24x.
+    /// MLP 2304) and deepened to 8 layers: at least 4x the tiny students' parameters, checked by
+    /// `teacherRatio` before any cell runs. With 7 layers it was 3.79x the tiny decoder-only at the
+    /// full profile's 8k vocabulary (26.3M against 6.9M, `slm params`); 8 layers give 4.24x.
     let teacher = JsonObject(dict [ "preset", Sweeping.node "tiny-deconly"
                                     "model", JsonObject(dict [ "d_model", Sweeping.node "512"; "heads", Sweeping.node "8"; "kv_heads", Sweeping.node "4"
                                                                "mlp_hidden", Sweeping.node "2304"; "decoder_layers", Sweeping.node "8" ]) :> JsonNode ])
@@ -50,22 +49,23 @@ module KdAblation =
         if alpha = 0.0 then null // alpha 0 is plain fine-tuning: one cell, whatever the divergence and the targets
         else JsonObject(dict [ "alpha", Sweeping.node (string alpha); "divergence", Sweeping.node divergence; "targets", Sweeping.node targets ]) :> JsonNode
 
-    let private fixedConfig (s: Sizes) =
+    let private fixedConfig (s: Sizes) (finetuneSteps: int) =
         let tokenizer, edu, _, _ = SplitRatio.data { (SplitRatio.sizes ()) with Tasks = s.Tasks }
         let overrides (steps: int) = TrainingStudy.overrides steps s.MicroBatch s.GlobalBatch s.InputLength s.MaxSource s.MaxTarget
         JsonObject(dict [ "tokenizer", Sweeping.node tokenizer; "pretrain_data", Sweeping.node edu; "documents", Sweeping.node s.Documents
                           "eval_examples", Sweeping.node s.EvalExamples; "max_new_tokens", Sweeping.node s.MaxNewTokens
                           "profile", Sweeping.node (Profile.current ()).Name; "teacher", teacher.DeepClone()
                           "shared", Sweeping.node (Path.GetRelativePath(Paths.root.Value, Paths.artifacts (Path.Combine("kd", (Profile.current ()).Name))).Replace('\\', '/'))
-                          "pretrain", overrides s.PretrainSteps :> JsonNode; "finetune", overrides s.FinetuneSteps :> JsonNode ])
+                          "pretrain", overrides s.PretrainSteps :> JsonNode; "finetune", overrides finetuneSteps :> JsonNode
+                          "teacher_finetune", overrides s.FinetuneSteps :> JsonNode ])
 
     let private taskPath (task: string) =
         Path.GetRelativePath(Paths.root.Value, CorpusBuilder.Folder(TrainingStudy.dataOptions (), task)).Replace('\\', '/')
 
     let private version (s: Sizes) = let _, _, _, v = SplitRatio.data { (SplitRatio.sizes ()) with Tasks = s.Tasks } in v
 
-    let private spec (name: string) (s: Sizes) (cells: JsonNode list) =
-        SweepSpec(Name = $"{name}-{(Profile.current ()).Name}", Job = "distill-eval", Fixed = fixedConfig s,
+    let private spec (name: string) (s: Sizes) (finetuneSteps: int) (cells: JsonNode list) =
+        SweepSpec(Name = $"{name}-{(Profile.current ()).Name}", Job = "distill-eval", Fixed = fixedConfig s finetuneSteps,
                   Axes = [| SweepAxis("cell", Array.ofList cells, Merge = true) |], Resources = CellResources(1, s.MemoryMiB, s.TimeMinutes),
                   Code = Array.ofList (Studies.find "kd-ablation").Code, DataVersion = version s)
 
@@ -73,7 +73,7 @@ module KdAblation =
     let figure5Spec () =
         let s = sizes ()
         let students = Profile.pick [ "tiny", student "tiny-encdec-2_3" ] [ "tiny", student "tiny-encdec-2_3"; "small", smallStudent ]
-        spec "kd-figure5" s
+        spec "kd-figure5" s s.Figure5Steps
             [ for size, st in students do
                 for seed in (if size = "tiny" then s.Seeds else [ List.head s.Seeds ]) do
                     for alpha in s.Alphas do
@@ -83,14 +83,57 @@ module KdAblation =
                                                   "task", Sweeping.node (taskPath (List.head s.Tasks)); "kd", kd alpha divergence targets
                                                   "alpha", Sweeping.node alpha; "divergence_name", Sweeping.node divergence; "targets_name", Sweeping.node targets ]) :> JsonNode ]
 
-    /// Table 1's KD rows: every preset on every task, seed 1, alpha 0.5 forward KL on the teacher's targets.
+    /// Table 1's KD rows: every preset on every task, seed 1, alpha 0.5 forward KL on the student's
+    /// own generations (on-policy, as the authors' released script distils).
     let table1Spec () =
         let s = sizes ()
-        spec "kd-table1" s
+        spec "kd-table1" s s.FinetuneSteps
             [ for preset in s.Table1Presets do
                 for task in s.Tasks ->
                     JsonObject(dict [ "student_name", Sweeping.node preset; "student", student preset :> JsonNode; "seed", Sweeping.node 1; "task", Sweeping.node (taskPath task)
                                       "kd", kd 0.5 "forward_kl" (List.last s.Targets) ]) :> JsonNode ]
+
+    /// The shared models as a grid of their own, run before the two grids that read them: the
+    /// teacher's pretraining, every (student, seed) pretraining the grids name, then the teacher's
+    /// fine-tuning on each task (with its generations on the first task, Figure 5's "teacher"
+    /// targets). Without it the first grid cell to need the teacher builds it while the cells
+    /// beside it wait on its lock, one core idle for the length of the teacher's pretraining.
+    /// Cells run in this order, so the teacher's pretraining starts first, beside the students,
+    /// and is done before any task's fine-tuning needs it.
+    let sharedSpec () =
+        let s = sizes ()
+        let cells = List.ofSeq (figure5Spec ()).Axes[0].Values @ List.ofSeq (table1Spec ()).Axes[0].Values
+        let students =
+            [ for c in cells -> c["student"].ToJsonString(), c["seed"].GetValue<int>() ] |> List.distinct
+            |> List.map (fun (st, seed) -> JsonObject(dict [ "build", Sweeping.node "student"; "student", JsonNode.Parse st; "seed", Sweeping.node seed ]) :> JsonNode)
+        let figure5Finetune = (figure5Spec ()).Fixed["finetune"]
+        let teachers =
+            [ for task in s.Tasks ->
+                let cell = JsonObject(dict [ "build", Sweeping.node "teacher"; "student", student "tiny-encdec-2_3" :> JsonNode; "task", Sweeping.node (taskPath task) ])
+                if task = List.head s.Tasks then
+                    // Figure 5's task: the teacher's generations for Figure 5's fine-tuning, every seed.
+                    cell["teacher_targets"] <- Sweeping.node true
+                    cell["teacher_target_seeds"] <- Sweeping.node s.Seeds
+                    cell["finetune"] <- figure5Finetune.DeepClone()
+                cell :> JsonNode ]
+        let pretrainTeacher = JsonObject(dict [ "build", Sweeping.node "teacher-pretrain"; "student", student "tiny-encdec-2_3" :> JsonNode ]) :> JsonNode
+        spec "kd-shared" s s.FinetuneSteps (pretrainTeacher :: students @ teachers)
+
+    let private modelOf (spec: JsonNode) =
+        let tokenizer, _, _, _ = SplitRatio.data { (SplitRatio.sizes ()) with Tasks = (sizes ()).Tasks }
+        let overrides =
+            match spec["model"] with
+            | :? JsonObject as o -> [ for kv in o -> Collections.Generic.KeyValuePair(kv.Key, kv.Value.GetValue<string>()) ]
+            | _ -> []
+        NotebookSlm.Models.Presets.Get(spec["preset"].GetValue<string>()).WithOverrides(overrides)
+            .ForTokenizer(NotebookSlm.Tokenization.AutoTokenizer.Load(Path.Combine(Paths.root.Value, tokenizer)))
+
+    /// The teacher's parameters over the largest student's, from the configurations (as the cells
+    /// count them), checked before any cell runs: the study needs at least 4x (issue 12).
+    let teacherRatio () =
+        let count spec = float (NotebookSlm.Accounting.ParameterCounts.Of(modelOf spec).Total)
+        let students = [ for c in List.ofSeq (figure5Spec ()).Axes[0].Values @ List.ofSeq (table1Spec ()).Axes[0].Values -> c["student"] ]
+        count teacher / (students |> List.map count |> List.max)
 
     let private num (n: JsonNode) = match n with null -> nan | v -> v.GetValue<double>()
 
@@ -100,6 +143,9 @@ module KdAblation =
     let run (runner: string) =
         let s = sizes ()
         for t in s.Tasks do TrainingStudy.ensureCorpus t
+        let ratio = teacherRatio ()
+        if ratio < 4.0 then failwith $"the teacher has {ratio:F2}x the largest student's parameters; the study needs at least 4x (widen or deepen KdAblation.teacher)"
+        let sharedModels = Sweeping.run runner (sharedSpec ())
         let f5 = Sweeping.run runner (figure5Spec ())
         let t1 = Sweeping.run runner (table1Spec ())
         let f5cells = Sweeping.results f5
@@ -120,9 +166,8 @@ module KdAblation =
             [ for c, r, p in Sweeping.results t1 ->
                 {| preset = text (c.Config["student"]["preset"]); task = text (r["student"]["task"]); parameters = (p["job"]["student_parameters"]).GetValue<int64>()
                    rouge_l = num (r["student"]["rouge_l"]); squad_f1 = num (r["student"]["squad_f1"]); squad_exact = num (r["student"]["squad_exact"]) |} ]
-        let ratio = match teachers, table1 with t :: _, r :: _ -> float t.parameters / float r.parameters | _ -> nan
-        if ratio < 4.0 then failwith $"the teacher has {ratio:F1}x the students' parameters; the study needs at least 4x"
         Results.write "kd-ablation" 1
-            {| sizes = s; runner = runner; figure5_sweep = f5.Spec.Name; table1_sweep = t1.Spec.Name; cells = f5.Cells.Count + t1.Cells.Count
+            {| sizes = s; runner = runner; shared_sweep = sharedModels.Spec.Name; figure5_sweep = f5.Spec.Name; table1_sweep = t1.Spec.Name
+               cells = sharedModels.Cells.Count + f5.Cells.Count + t1.Cells.Count
                teacher = teacher; teacher_to_student_parameters = ratio; threads_per_cell = 1 |}
             {| teachers = teachers; figure5 = figure5; table1 = table1 |}

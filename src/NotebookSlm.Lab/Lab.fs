@@ -168,10 +168,12 @@ module Sweeping =
     /// later session, on a fresh clone, at the first cell not yet done, since a cell's id hashes
     /// its description, whose code version is the last commit of the study's code, not HEAD.
     /// Smoke sweeps stay in artifacts/.
-    let dir (spec: SweepSpec) =
+    let dirNamed (name: string) =
         match Profile.current () with
-        | Full -> Path.Combine(Paths.resultsDir (), "sweeps", spec.Name)
-        | Smoke -> Path.Combine(Paths.artifacts "sweeps", spec.Name)
+        | Full -> Path.Combine(Paths.resultsDir (), "sweeps", name)
+        | Smoke -> Path.Combine(Paths.artifacts "sweeps", name)
+
+    let dir (spec: SweepSpec) = dirNamed spec.Name
 
     /// Runs a grid to the end through the named runner (local or slurm); returns its store.
     let run (runner: string) (spec: SweepSpec) =

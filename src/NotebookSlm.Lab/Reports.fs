@@ -44,6 +44,15 @@ module Render =
 
     let private pct (x: float) = sprintf "%.0f%%" (100.0 * x)
 
+    /// The paper's Table 1 model and group for each of our tiny presets.
+    let private paperModel (preset: string) =
+        match preset with
+        | "tiny-deconly" -> "decoder-only", "decoder-only"
+        | "tiny-encdec-1_3" -> "1/3-2/3", "encoder-decoder"
+        | "tiny-encdec-1_2" -> "1/2-1/2", "encoder-decoder"
+        | "tiny-encdec-2_3" -> "2/3-1/3", "encoder-decoder"
+        | other -> failwith $"no Table 1 row stands for preset '{other}'"
+
     /// "Measured by `command` at commit `abc`, profile `full`, on CPU (2 cores), utc; 2 threads,
     /// TorchSharp 0.107.0 (libtorch 2.10.0), ONNX Runtime 1.31.1, .NET 10.0.1."
     let stamp (command: string) (d: ResultsDocument) =
@@ -419,8 +428,7 @@ module Render =
             let mean x = num x [ "mean" ]
             let std x = if num x [ "n" ] > 1.0 then num x [ "std" ] else 0.0
             let best = rows |> List.maxBy (fun r -> num r [ "average"; "mean" ])
-            let paperRow model = if model = "tiny-deconly" then Paper.Table1.Row("decoder-only seq2seq", "decoder-only")
-                                 else Paper.Table1.Row("encoder-decoder seq2seq", (match model with "tiny-encdec-1_3" -> "1/3-2/3" | "tiny-encdec-1_2" -> "1/2-1/2" | _ -> "2/3-1/3"))
+            let paperRow preset = let model, kind = paperModel preset in Paper.Table1.Row(kind + " seq2seq", model)
             let e, o = avg "tiny-encdec-2_3", avg "tiny-deconly"
             let gap = mean e - mean o
             let paperGap = 100.0 * ((paperRow "tiny-encdec-2_3").AverageRl - (paperRow "tiny-deconly").AverageRl)
@@ -452,8 +460,31 @@ module Render =
               "What our scale cannot tell: anything about 330M-1B models or 100B tokens of pretraining; the Ragas-GPT half of Table 1 (no GPT-4 judge offline: the `IJudge` runs against any OpenAI-compatible endpoint a user configures); and the real SQuAD 2.0, XSum, CodeXGLUE and IELTS sets, for which the local tasks stand in." ]
             |> String.concat " "
 
+        /// Per task, the fine-tuned models (cells of Table 1's sweep) that answer all their sampled
+        /// validation examples with one text: a model that has learned one constant answer scores
+        /// how often that answer is right, so its ROUGE-L on that task cannot rank the
+        /// architectures. Read from the committed cells, which keep three samples per task.
+        let collapsed (d: ResultsDocument) =
+            let folder = Sweeping.dirNamed (text d.Parameters [ "table1_sweep" ])
+            if not (IO.File.Exists(IO.Path.Combine(folder, "sweep.json"))) then "" else
+            let rows = Sweeping.results (NotebookSlm.Sweeps.SweepStore.Open folder)
+            let str (n: Text.Json.Nodes.JsonNode) = match n with null -> "" | v -> v.GetValue<string>()
+            [ for task in tasks d do
+                let perModel =
+                    [ for _, r, _ in rows do
+                        for t in r["tasks"].AsArray() do
+                            if str t["task"] = task then
+                                yield [ for x in t["samples"].AsArray() -> str x["output"] ] |> List.distinct ]
+                let constant = perModel |> List.filter (fun outs -> outs.Length = 1) |> List.map List.head
+                if not constant.IsEmpty then
+                    let answers = constant |> List.countBy id |> List.map (fun (a, n) -> sprintf "\"%s\" (%d)" (if a.Length > 60 then a[..59] + "..." else a) n)
+                    yield sprintf "on %s, %d of %d fine-tuned models give one answer to every sampled example: %s" task constant.Length perModel.Length (String.Join(", ", answers)) ]
+            |> function
+                | [] -> ""
+                | lines -> " Collapsed fine-tuning: " + String.Join("; ", lines) + ". Such a model has learned one constant answer, so its score on that task says how often that answer is right, not how well its architecture reads."
+
         let blocks (d: ResultsDocument) =
-            [ Grid(table1 d); Grid(paperTable1 d); Grid(figure2 d); Prose(claims d)
+            [ Grid(table1 d); Grid(paperTable1 d); Grid(figure2 d); Prose(claims d + collapsed d)
               Prose(sprintf "The 2/3-1/3 encoder-decoder's pretraining took %s of the decoder-only's time on the same tokens (the paper: %s). Every cell ran in its own process through `%s`. "
                         (pct (num d.Results [ "encdec_time_share" ])) (pct Paper.PretrainingHours.Share) (text d.Parameters [ "runner" ])
                     + stamp "dotnet fsi build.fsx split-ratio --profile full" d) ]
@@ -486,8 +517,102 @@ module Render =
                       sprintf "%.1f / %.1f" (num r [ "squad_f1" ]) (num r [ "squad_exact" ])) |> ignore
             t
 
+        /// The paper's KD findings (supplement 5.1, Table 1) against ours, computed from the
+        /// results; a gap counts only where it exceeds the larger standard deviation over seeds.
+        let findings (d: ResultsDocument) =
+            let points = items d.Results [ "figure5" ]
+            let tiny = points |> List.filter (fun p -> text p [ "size" ] = "tiny")
+            let mean p = num p [ "rouge_l"; "mean" ]
+            let std p = if num p [ "rouge_l"; "n" ] > 1.0 then num p [ "rouge_l"; "std" ] else 0.0
+            let kdPoints = tiny |> List.filter (fun p -> num p [ "alpha" ] > 0.0)
+            let parts =
+                [ match tiny |> List.tryFind (fun p -> num p [ "alpha" ] = 0.0), kdPoints with
+                  | Some baseline, (_ :: _) ->
+                      let best = kdPoints |> List.maxBy mean
+                      let beats = kdPoints |> List.filter (fun p -> mean p - mean baseline > max (std p) (std baseline))
+                      let loses = kdPoints |> List.filter (fun p -> mean baseline - mean p > max (std p) (std baseline))
+                      yield sprintf "(1) On SQuAD the paper finds plain fine-tuning (alpha 0) strong, results improving as alpha goes to 0. On qa-local, alpha 0 scores %.1f ± %.1f ROUGE-L; the best KD point (alpha %.2f, %s, %s targets) %.1f ± %.1f; of %d KD points, %d are above alpha 0 by more than the spread over seeds and %d below it, so the finding %s."
+                                (mean baseline) (std baseline) (num best [ "alpha" ]) (text best [ "divergence" ]) (text best [ "targets" ]) (mean best) (std best)
+                                kdPoints.Length beats.Length loses.Length
+                                (if beats.IsEmpty && not loses.IsEmpty then "holds here" elif not beats.IsEmpty && loses.IsEmpty then "does not hold here" else "cannot be told at our scale")
+                  | _ -> ()
+                  // Matched pairs: points equal in alpha and in the other dimension, differing in `dim`.
+                  let pairsBy (dim: string) (other: string) (a: string) (b: string) =
+                      [ for p in kdPoints do
+                          if text p [ dim ] = a then
+                              match kdPoints |> List.tryFind (fun q -> text q [ dim ] = b && num q [ "alpha" ] = num p [ "alpha" ] && text q [ other ] = text p [ other ]) with
+                              | Some q -> yield mean p - mean q, max (std p) (std q)
+                              | None -> () ]
+                  let summarise (gaps: (float * float) list) =
+                      let within = gaps |> List.filter (fun (g, sd) -> abs g <= sd) |> List.length
+                      let average = if gaps.IsEmpty then nan else gaps |> List.averageBy fst
+                      within, gaps.Length, average
+                  let fwdRev = pairsBy "divergence" "targets" "forward_kl" "reverse_kl"
+                  if not fwdRev.IsEmpty then
+                      let within, n, average = summarise fwdRev
+                      yield sprintf "(2) The paper finds forward and reverse KL comparable. Here forward minus reverse KL averages %+.1f ROUGE-L over %d matched (alpha, targets) pairs, %d of them within the spread over seeds: %s."
+                                average n within (if within = n then "comparable, as in the paper" else "not comparable at every point")
+                  let students = pairsBy "targets" "divergence" "student" "teacher"
+                  if not students.IsEmpty then
+                      let within, n, average = summarise students
+                      yield sprintf "(3) The paper finds the student's own generations (on-policy) competitive with the teacher's. Here student minus teacher targets averages %+.1f ROUGE-L over %d matched (alpha, divergence) pairs, %d within the spread, %d below it."
+                                average n within (students |> List.filter (fun (g, sd) -> g < -sd) |> List.length)
+                  let teacherQa = items d.Results [ "teachers" ] |> List.tryHead
+                  let bySize size = points |> List.filter (fun p -> text p [ "size" ] = size && num p [ "alpha" ] > 0.0) |> function [] -> None | ps -> Some(ps |> List.map mean |> List.max, num ps.Head [ "student_parameters" ])
+                  match bySize "small", bySize "tiny", teacherQa with
+                  | Some(small, sp), Some(tinyBest, tp), Some t ->
+                      let ordered = small < tinyBest && tinyBest < num t [ "rouge_l" ]
+                      yield sprintf "(4) The paper's scores rise with size (330M, 500M, Phi-3.5). Best distilled ROUGE-L here: %.1fM student %.1f, %.1fM student %.1f, the %.1fM teacher %.1f: %s."
+                                (sp / 1e6) small (tp / 1e6) tinyBest (num t [ "parameters" ] / 1e6) (num t [ "rouge_l" ]) (if ordered then "rising with size" else "not rising with size")
+                  | _ -> () ]
+            String.Join(" ", parts)
+
+        /// Constant answers in Figure 5's cells (read from the committed cells, three samples each):
+        /// a teacher or student that gives one text to every sampled question has learned one answer.
+        let collapsed (d: ResultsDocument) =
+            let folder = Sweeping.dirNamed (text d.Parameters [ "figure5_sweep" ])
+            if not (IO.File.Exists(IO.Path.Combine(folder, "sweep.json"))) then "" else
+            let rows = Sweeping.results (NotebookSlm.Sweeps.SweepStore.Open folder)
+            let one (row: Text.Json.Nodes.JsonNode) =
+                match [ for x in row["samples"].AsArray() -> x["output"].GetValue<string>() ] |> List.distinct with [ only ] -> Some only | _ -> None
+            let students = [ for _, r, _ in rows -> one r["student"] ]
+            let constant = students |> List.choose id
+            let teacher = match rows with (_, r, _) :: _ -> one r["teacher"] | [] -> None
+            [ if not constant.IsEmpty then
+                  yield sprintf "%d of %d Figure 5 students give one answer to every sampled question (%s)" constant.Length students.Length
+                            (String.Join(", ", [ for a, n in List.countBy id constant -> sprintf "\"%s\" x%d" (if a.Length > 40 then a[..39] + "..." else a) n ]))
+              match teacher with
+              | Some a -> yield sprintf "the teacher answers every sampled question \"%s\"" a
+              | None -> () ]
+            |> function
+                | [] -> ""
+                | lines -> " Collapsed fine-tuning: " + String.Join("; ", lines) + "; where the alpha-0 student and the KD students all give one answer, Figure 5's points say how often that answer is right, not what KD does."
+
+        /// Table 1's KD rows against the same models' Seq2Seq rows (the split-ratio study, mean over
+        /// its seeds): the paper's KD raises the encoder-decoders' average ROUGE-L by about one point.
+        let againstSeq2Seq (d: ResultsDocument) (splitRatio: ResultsDocument option) =
+            match splitRatio with
+            | None -> ""
+            | Some sr ->
+                let kd = items d.Results [ "table1" ]
+                let lines =
+                    [ for r in items sr.Results [ "table1" ] do
+                        let preset = text r [ "preset" ]
+                        let mine = kd |> List.filter (fun k -> text k [ "preset" ] = preset)
+                        if not mine.IsEmpty then
+                            let kdAverage = mine |> List.averageBy (fun k -> num k [ "rouge_l" ])
+                            let tasks = mine |> List.map (fun k -> text k [ "task" ])
+                            let seq = items r [ "tasks" ] |> List.filter (fun t -> List.contains (text t [ "task" ]) tasks) |> List.averageBy (fun t -> num t [ "rouge_l"; "mean" ])
+                            yield preset, kdAverage - seq ]
+                if lines.IsEmpty then "" else
+                let paperGain (preset: string) =
+                    let model, kind = paperModel preset
+                    100.0 * (Paper.Table1.Row(kind + " kd", model).AverageRl - Paper.Table1.Row(kind + " seq2seq", model).AverageRl)
+                sprintf "(5) Table 1: KD minus Seq2Seq average ROUGE-L, ours over the same tasks (one KD seed against the Seq2Seq mean over seeds) and the paper's: %s."
+                    (String.Join(", ", [ for p, g in lines -> sprintf "%s %+.1f (paper %+.0f)" p g (paperGain p) ]))
+
         let blocks (d: ResultsDocument) =
-            [ Grid(teachers d); Grid(figure5 d); Grid(table1 d)
+            [ Grid(teachers d); Grid(figure5 d); Grid(table1 d); Prose(findings d + " " + againstSeq2Seq d (Results.tryRead "split-ratio") + collapsed d)
               Prose(sprintf "The teacher has %.1fx the students' parameters. Every cell ran in its own process through `%s`. "
                         (num d.Parameters [ "teacher_to_student_parameters" ]) (text d.Parameters [ "runner" ])
                     + stamp "dotnet fsi build.fsx kd-ablation --profile full" d) ]

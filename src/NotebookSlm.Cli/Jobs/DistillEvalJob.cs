@@ -19,11 +19,14 @@ namespace NotebookSlm.Cli.Jobs;
 /// student is fine-tuned on the task with the teacher (<c>kd</c>: DistillConfig overrides; none:
 /// plain fine-tuning, the Seq2Seq baseline) and both are scored. Teachers and pretrained students
 /// are shared by every cell that names the same ones: they are built once, under a lock, in the
-/// <c>shared</c> folder, so a grid over alpha, divergence, targets and seeds trains each teacher
-/// once. Configuration keys: <c>student</c> and <c>teacher</c> ({preset, model,
-/// match_parameters_of}), <c>seed</c>, <c>tokenizer</c>, <c>pretrain_data</c>, <c>documents</c>,
-/// <c>task</c>, <c>pretrain</c>, <c>finetune</c>, <c>kd</c>, <c>eval_examples</c>,
-/// <c>max_new_tokens</c>, <c>shared</c>, <c>profile</c>.
+/// <c>shared</c> folder, so a grid over alpha, divergence, targets and seeds pretrains the
+/// teacher once and fine-tunes it once per task. Configuration keys: <c>student</c> and
+/// <c>teacher</c> ({preset, model, match_parameters_of}), <c>seed</c>, <c>tokenizer</c>,
+/// <c>pretrain_data</c>, <c>documents</c>, <c>task</c>, <c>pretrain</c>, <c>finetune</c>,
+/// <c>teacher_finetune</c> (default: <c>finetune</c>), <c>kd</c>, <c>eval_examples</c>, <c>max_new_tokens</c>, <c>shared</c>, <c>profile</c>; and
+/// <c>build</c> (teacher-pretrain, teacher or student; with <c>teacher_targets</c> true the
+/// teacher's generations too, for the seeds in <c>teacher_target_seeds</c>) for a cell that
+/// builds only that shared model.
 /// </summary>
 sealed class DistillEvalJob : ICellJob
 {
@@ -35,7 +38,6 @@ sealed class DistillEvalJob : ICellJob
         var c = cell.Config;
         var tok = AutoTokenizer.Load(JobConfig.Resolve(JobConfig.Str(Kind, c, "tokenizer")));
         int seed = JobConfig.Int(Kind, c, "seed", 1);
-        var task = JobConfig.Resolve(JobConfig.Str(Kind, c, "task"));
         var shared = JobConfig.Resolve(JobConfig.Str(Kind, c, "shared"));
         var studentSpec = c["student"] as JsonObject ?? throw new ArgumentException("distill-eval: 'student' must be an object {preset, model}");
         var teacherSpec = c["teacher"] as JsonObject ?? throw new ArgumentException("distill-eval: 'teacher' must be an object {preset, model}");
@@ -44,53 +46,118 @@ sealed class DistillEvalJob : ICellJob
         if (teacher.IsEncoderDecoder) throw new ArgumentException($"distill-eval: the teacher {teacher.Name} must be decoder-only");
         var kd = c["kd"] is JsonObject kdNode ? new DistillConfig().WithOverrides(JobConfig.Overrides(Kind, kdNode)).Validate() : null;
         var finetune = TrainEvalJob.FinetuneConfig(Kind, c["finetune"], student, seed, threads);
+        string Task() => JobConfig.Resolve(JobConfig.Str(Kind, c, "task"));
 
-        // The teacher: seed 1 whatever the student's seed, so that every seed of a grid distils from the same one.
         // What a shared model depends on besides its shape: the data, the recipe, the tokenizer, and
         // the code and data versions of the sweep (new code trains new teachers).
         string data = c["pretrain_data"]!.ToJsonString() + c["documents"]?.ToJsonString() + c["pretrain"]?.ToJsonString() + tok.Name
                       + cell.Description["code_version"]?.ToJsonString() + cell.Description["data_version"]?.ToJsonString();
-        var teacherKey = Key(teacher.ToJson(), data, c["finetune"]?.ToJsonString(), task);
-        var teacherDir = Path.Combine(shared, $"teacher-{teacherKey}");
-        var teacherRow = Shared(teacherDir, log, work =>
+
+        // The teacher: seed 1 whatever the student's seed, so that every seed of a grid distils from
+        // the same one. Pretrained once, then fine-tuned once per task from that checkpoint.
+        var teacherPretrainedDir = Path.Combine(shared, $"teacher-pretrained-{Key(teacher.ToJson(), data)}");
+        JsonNode TeacherPretraining() => Shared(teacherPretrainedDir, log, work =>
         {
             var pre = TrainEvalJob.PretrainConfig(Kind, c["pretrain"], teacher, 1, threads);
-            var ft = TrainEvalJob.FinetuneConfig(Kind, c["finetune"], teacher, 1, threads);
-            var pretrained = Path.Combine(work, "pretrained");
-            TrainEvalJob.Pretrain(c, teacher, tok, pre, 1, work, pretrained, log, "teacher-pretrain");
-            return TrainEvalJob.FinetuneAndScore(c, pretrained, tok, ft, task, work, log, name: "teacher-finetune", saveTo: Path.Combine(work, "model"));
+            return TrainEvalJob.Pretrain(c, teacher, tok, pre, 1, work, Path.Combine(work, "model"), log, "teacher-pretrain");
         });
+        // The teacher's fine-tuning recipe: `teacher_finetune`, else the student's.
+        var teacherFinetune = c["teacher_finetune"] ?? c["finetune"];
+        string TeacherKey() => Key(teacher.ToJson(), data, teacherFinetune?.ToJsonString(), Task());
+        string TeacherDir() => Path.Combine(shared, $"teacher-{TeacherKey()}");
+        JsonNode Teacher()
+        {
+            var pretraining = TeacherPretraining();
+            return Shared(TeacherDir(), log, work =>
+            {
+                var ft = TrainEvalJob.FinetuneConfig(Kind, teacherFinetune, teacher, 1, threads);
+                var row = TrainEvalJob.FinetuneAndScore(c, teacherPretrainedDir, tok, ft, Task(), work, log, name: "teacher-finetune", saveTo: Path.Combine(work, "model"));
+                row["pretraining"] = pretraining.DeepClone();
+                return row;
+            });
+        }
+        // The teacher's generations ("forward teacher" targets) on the training sources this cell's
+        // fine-tuning reads, kept in one file per teacher that cells complete, one writer at a
+        // time; what one seed generated, the others reuse. Only the sources read: qa-local has 63k
+        // training questions, of which 300 steps of 16 read 4.8k.
+        Dictionary<string, int[]> TeacherTargets(ITeacher t, TrainingConfig run)
+        {
+            var path = Path.Combine(shared, $"teacher-{TeacherKey()}-targets-{finetune.MaxTargetLength}.jsonl");
+            using var held = Lock(path + ".lock", log);
+            return Distillation.TeacherTargets.Ensure(t, SourcesRead(TrainingData.FineTuning(CorpusSplits.Pairs(Task(), "train"), tok, run), run),
+                                                      finetune.MaxTargetLength, tok.EosId, path, log: log);
+        }
         // The pretrained student, per seed.
         var studentDir = Path.Combine(shared, $"student-{Key(student.ToJson(), data, seed.ToString())}");
-        var pretraining = Shared(studentDir, log, work =>
+        JsonNode StudentPretraining() => Shared(studentDir, log, work =>
         {
             var pre = TrainEvalJob.PretrainConfig(Kind, c["pretrain"], student, seed, threads);
             return TrainEvalJob.Pretrain(c, student, tok, pre, seed, work, Path.Combine(work, "model"), log, "student-pretrain");
         });
+        var teacherParameters = Accounting.ParameterCounts.Of(teacher).Total;
+        var studentParameters = Accounting.ParameterCounts.Of(student).Total;
 
+        // `build`: a cell that only builds one shared model, so that a study can build them as a
+        // grid of their own, side by side on every core, before the cells that wait on them.
+        switch (c["build"]?.GetValue<string>())
+        {
+            case null: break;
+            case "teacher-pretrain":
+                return (new { teacher, teacher_parameters = teacherParameters }, new { teacher_pretraining = TeacherPretraining() });
+            case "teacher":
+                var built = Teacher();
+                // With `teacher_targets`, its generations for the fine-tuning runs of every seed in
+                // `teacher_target_seeds` (default: this cell's), so that no grid cell waits on them.
+                if (c["teacher_targets"]?.GetValue<bool>() == true)
+                {
+                    var seeds = c["teacher_target_seeds"] is JsonArray a ? a.Select(x => x!.GetValue<int>()).ToList() : [seed];
+                    var t = ModelTeacher.Load(TeacherDir());
+                    foreach (var s in seeds) TeacherTargets(t, TrainEvalJob.FinetuneConfig(Kind, c["finetune"], student, s, threads));
+                }
+                return (new { teacher, teacher_parameters = teacherParameters, finetune }, new { teacher = built });
+            case "student":
+                return (new { student, student_parameters = studentParameters }, new { pretraining = StudentPretraining() });
+            case var other:
+                throw new ArgumentException($"distill-eval: 'build' is '{other}'; expected teacher-pretrain, teacher or student");
+        }
+
+        var teacherRow = Teacher();
+        var pretraining = StudentPretraining();
         Func<ILanguageModel, Func<Models.Seq2SeqBatch, TorchSharp.torch.Tensor>>? loss = null;
         if (kd is not null)
             loss = m =>
             {
-                ITeacher t = ModelTeacher.Load(teacherDir);
-                Dictionary<string, int[]>? targets = null;
-                if (kd.Targets == TargetSource.Teacher)
-                {
-                    // Cells that share the teacher share its generations: one writer at a time.
-                    var path = Path.Combine(shared, $"teacher-{teacherKey}-targets-{finetune.MaxTargetLength}.jsonl");
-                    using var held = Lock(path + ".lock", log);
-                    targets = TeacherTargets.Ensure(t, TrainingData.FineTuning(CorpusSplits.Pairs(task, "train"), tok, finetune).Select(p => p.Source),
-                                                    finetune.MaxTargetLength, tok.EosId, path, log: log);
-                }
+                ITeacher t = ModelTeacher.Load(TeacherDir());
+                var targets = kd.Targets == TargetSource.Teacher ? TeacherTargets(t, finetune) : null;
                 return new Distiller(m, t, kd, finetune.MaxTargetLength, targets).SummedLoss;
             };
-        var studentRow = TrainEvalJob.FinetuneAndScore(c, studentDir, tok, finetune, task, workDir, log, loss, name: kd is null ? "finetune" : "distill");
+        var studentRow = TrainEvalJob.FinetuneAndScore(c, studentDir, tok, finetune, Task(), workDir, log, loss, name: kd is null ? "finetune" : "distill");
         var parameters = new
         {
             student, teacher, finetune, kd, tokenizer = tok.Name,
-            student_parameters = Accounting.ParameterCounts.Of(student).Total, teacher_parameters = Accounting.ParameterCounts.Of(teacher).Total,
+            student_parameters = studentParameters, teacher_parameters = teacherParameters,
         };
         return (parameters, new { teacher = teacherRow, pretraining, student = studentRow });
+    }
+
+    /// <summary>The sources that a run of <paramref name="config"/> reads, in its order: the first
+    /// Steps x AccumulationSteps micro-batches of its seeded epochs, drawn with the options the
+    /// Trainer draws them with (Trainer.Batches; a source missing here fails the Distiller loudly,
+    /// which the KD ablation's smoke run would show).</summary>
+    static IEnumerable<int[]> SourcesRead(IReadOnlyList<Data.TokenizedPair> train, TrainingConfig config)
+    {
+        var options = new Data.BatchingOptions
+        {
+            BatchSize = config.MicroBatch, BucketBatches = config.BucketBatches, Shuffle = true, Seed = config.Seed,
+            MaxSourceLength = config.MaxSourceLength, MaxTargetLength = config.MaxTargetLength,
+        };
+        int needed = train.Count == 0 ? 0 : config.Steps * config.AccumulationSteps;
+        for (int epoch = 0; needed > 0; epoch++)
+            foreach (var batch in Data.Batching.Epoch(train, options, epoch))
+            {
+                foreach (var pair in batch) yield return pair.Source;
+                if (--needed == 0) yield break;
+            }
     }
 
     static string Key(params string?[] parts) =>

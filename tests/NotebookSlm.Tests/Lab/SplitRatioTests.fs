@@ -32,5 +32,14 @@ let tests =
             SplitRatio.run "local" |> ignore
             let again = [ for c in store.Cells -> store.Attempts c.Id |> Seq.filter (fun e -> e.Event = "start") |> Seq.length ]
             Expect.equal again starts $"no cell ran twice ({path})"
+            // The rendering names the models whose sampled answers on a task are all one text.
+            let constant =
+                [ for _, r, _ in Sweeping.results store do
+                    for t in r["tasks"].AsArray() do
+                        let outs = [ for x in t["samples"].AsArray() -> x["output"].GetValue<string>() ] |> List.distinct
+                        if t["task"].GetValue<string>() = "qa-local" && outs.Length = 1 then yield outs.Head ]
+            let prose = Render.SplitRatio.collapsed d
+            if constant.IsEmpty then Expect.equal prose "" "no collapse, nothing said"
+            else Expect.stringContains prose $"on qa-local, {constant.Length} of 4 fine-tuned models give one answer" "the collapsed models counted"
         }
     ]
