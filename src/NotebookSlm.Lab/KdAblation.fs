@@ -105,7 +105,11 @@ module KdAblation =
         let cells = List.ofSeq (figure5Spec ()).Axes[0].Values @ List.ofSeq (table1Spec ()).Axes[0].Values
         let students =
             [ for c in cells -> c["student"].ToJsonString(), c["seed"].GetValue<int>() ] |> List.distinct
-            |> List.map (fun (st, seed) -> JsonObject(dict [ "build", Sweeping.node "student"; "student", JsonNode.Parse st; "seed", Sweeping.node seed ]) :> JsonNode)
+            |> List.map (fun (st, seed) ->
+                let spec = JsonNode.Parse st
+                // A name for the progress display: the preset, and the width where it is overridden.
+                let name = spec["preset"].GetValue<string>() + (match spec["model"] with null -> "" | m -> "@" + m["d_model"].GetValue<string>())
+                JsonObject(dict [ "build", Sweeping.node "student"; "student_name", Sweeping.node name; "student", spec; "seed", Sweeping.node seed ]) :> JsonNode)
         let figure5Finetune = (figure5Spec ()).Fixed["finetune"]
         let teachers =
             [ for task in s.Tasks ->

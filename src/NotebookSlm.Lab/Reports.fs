@@ -44,6 +44,9 @@ module Render =
 
     let private pct (x: float) = sprintf "%.0f%%" (100.0 * x)
 
+    /// A model's answer as prose quotes it: cut at 60 characters; the empty answer named.
+    let private shown (a: string) = if a = "" then "the empty string" elif a.Length > 60 then $"\"{a[..59]}...\"" else $"\"{a}\""
+
     /// The paper's Table 1 model and group for each of our tiny presets.
     let private paperModel (preset: string) =
         match preset with
@@ -477,7 +480,7 @@ module Render =
                                 yield [ for x in t["samples"].AsArray() -> str x["output"] ] |> List.distinct ]
                 let constant = perModel |> List.filter (fun outs -> outs.Length = 1) |> List.map List.head
                 if not constant.IsEmpty then
-                    let answers = constant |> List.countBy id |> List.map (fun (a, n) -> sprintf "\"%s\" (%d)" (if a.Length > 60 then a[..59] + "..." else a) n)
+                    let answers = constant |> List.countBy id |> List.map (fun (a, n) -> sprintf "%s (%d)" (shown a) n)
                     yield sprintf "on %s, %d of %d fine-tuned models give one answer to every sampled example: %s" task constant.Length perModel.Length (String.Join(", ", answers)) ]
             |> function
                 | [] -> ""
@@ -580,9 +583,9 @@ module Render =
             let teacher = match rows with (_, r, _) :: _ -> one r["teacher"] | [] -> None
             [ if not constant.IsEmpty then
                   yield sprintf "%d of %d Figure 5 students give one answer to every sampled question (%s)" constant.Length students.Length
-                            (String.Join(", ", [ for a, n in List.countBy id constant -> sprintf "\"%s\" x%d" (if a.Length > 40 then a[..39] + "..." else a) n ]))
+                            (String.Join(", ", [ for a, n in List.countBy id constant -> sprintf "%s x%d" (shown a) n ]))
               match teacher with
-              | Some a -> yield sprintf "the teacher answers every sampled question \"%s\"" a
+              | Some a -> yield sprintf "the teacher answers every sampled question with %s" (shown a)
               | None -> () ]
             |> function
                 | [] -> ""
