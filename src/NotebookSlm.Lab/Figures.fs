@@ -16,7 +16,7 @@ module Figures =
             Chart.Line(x = [ for p in mine -> num p [ "parameters" ] / 1e6 ], y = [ for p in mine -> num p [ "rouge_l" ] ], Name = name, ShowMarkers = true) ]
         |> Chart.combine
         |> Chart.withXAxisStyle "parameters (M)"
-        |> Chart.withYAxisStyle "ROUGE-L (mean over tasks, 0-100)"
+        |> Chart.withYAxisStyle (sprintf "ROUGE-L on %s (0-100)" (text d.Parameters [ "sizes"; "ladder_task" ]))
         |> Chart.withTitle "Figure 2: performance across model scales, 2/3-1/3 enc-dec vs dec-only"
 
     /// Figure 5 in the paper's style: the student's score against alpha, one line per divergence and

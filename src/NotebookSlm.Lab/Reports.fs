@@ -410,7 +410,7 @@ module Render =
             t
 
         let figure2 (d: ResultsDocument) =
-            let t = Table("rung", "model", "params", "ROUGE-L (mean over tasks)")
+            let t = Table("rung", "model", "params", sprintf "ROUGE-L on %s" (text d.Parameters [ "sizes"; "ladder_task" ]))
             for p in items d.Results [ "figure2" ] do
                 t.Add(text p [ "rung" ], text p [ "preset" ], sprintf "%.2fM" (num p [ "parameters" ] / 1e6), sprintf "%.1f" (num p [ "rouge_l" ])) |> ignore
             t
