@@ -100,9 +100,14 @@ module KdAblation =
     /// beside it wait on its lock, one core idle for the length of the teacher's pretraining.
     /// Cells run in this order, so the teacher's pretraining starts first, beside the students,
     /// and is done before any task's fine-tuning needs it.
+    /// Both grids' cells (Figure 5's, then Table 1's KD rows), and Figure 5's spec.
+    let private gridCells () =
+        let f5 = figure5Spec ()
+        f5, List.ofSeq f5.Axes[0].Values @ List.ofSeq (table1Spec ()).Axes[0].Values
+
     let sharedSpec () =
         let s = sizes ()
-        let cells = List.ofSeq (figure5Spec ()).Axes[0].Values @ List.ofSeq (table1Spec ()).Axes[0].Values
+        let f5, cells = gridCells ()
         let students =
             [ for c in cells -> c["student"].ToJsonString(), c["seed"].GetValue<int>() ] |> List.distinct
             |> List.map (fun (st, seed) ->
@@ -110,7 +115,7 @@ module KdAblation =
                 // A name for the progress display: the preset, and the width where it is overridden.
                 let name = spec["preset"].GetValue<string>() + (match spec["model"] with null -> "" | m -> "@" + m["d_model"].GetValue<string>())
                 JsonObject(dict [ "build", Sweeping.node "student"; "student_name", Sweeping.node name; "student", spec; "seed", Sweeping.node seed ]) :> JsonNode)
-        let figure5Finetune = (figure5Spec ()).Fixed["finetune"]
+        let figure5Finetune = f5.Fixed["finetune"]
         let teachers =
             [ for task in s.Tasks ->
                 let cell = JsonObject(dict [ "build", Sweeping.node "teacher"; "student", student "tiny-encdec-2_3" :> JsonNode; "task", Sweeping.node (taskPath task) ])
@@ -123,20 +128,20 @@ module KdAblation =
         let pretrainTeacher = JsonObject(dict [ "build", Sweeping.node "teacher-pretrain"; "student", student "tiny-encdec-2_3" :> JsonNode ]) :> JsonNode
         spec "kd-shared" s s.FinetuneSteps (pretrainTeacher :: students @ teachers)
 
-    let private modelOf (spec: JsonNode) =
-        let tokenizer, _, _, _ = SplitRatio.data { (SplitRatio.sizes ()) with Tasks = (sizes ()).Tasks }
-        let overrides =
-            match spec["model"] with
-            | :? JsonObject as o -> [ for kv in o -> Collections.Generic.KeyValuePair(kv.Key, kv.Value.GetValue<string>()) ]
-            | _ -> []
-        NotebookSlm.Models.Presets.Get(spec["preset"].GetValue<string>()).WithOverrides(overrides)
-            .ForTokenizer(NotebookSlm.Tokenization.AutoTokenizer.Load(Path.Combine(Paths.root.Value, tokenizer)))
-
     /// The teacher's parameters over the largest student's, from the configurations (as the cells
-    /// count them), checked before any cell runs: the study needs at least 4x (issue 12).
+    /// count them: preset, model overrides, the study's tokenizer), checked before any cell runs:
+    /// the study needs at least 4x (issue 12).
     let teacherRatio () =
-        let count spec = float (NotebookSlm.Accounting.ParameterCounts.Of(modelOf spec).Total)
-        let students = [ for c in List.ofSeq (figure5Spec ()).Axes[0].Values @ List.ofSeq (table1Spec ()).Axes[0].Values -> c["student"] ]
+        let tokenizerPath, _, _, _ = SplitRatio.data { (SplitRatio.sizes ()) with Tasks = (sizes ()).Tasks }
+        let tokenizer = NotebookSlm.Tokenization.AutoTokenizer.Load(Path.Combine(Paths.root.Value, tokenizerPath))
+        let count (spec: JsonNode) =
+            let overrides =
+                match spec["model"] with
+                | :? JsonObject as o -> [ for kv in o -> Collections.Generic.KeyValuePair(kv.Key, kv.Value.GetValue<string>()) ]
+                | _ -> []
+            let model = NotebookSlm.Models.Presets.Get(spec["preset"].GetValue<string>()).WithOverrides(overrides).ForTokenizer(tokenizer)
+            float (NotebookSlm.Accounting.ParameterCounts.Of(model).Total)
+        let students = snd (gridCells ()) |> List.map (fun c -> c["student"].ToJsonString()) |> List.distinct |> List.map JsonNode.Parse
         count teacher / (students |> List.map count |> List.max)
 
     let private num (n: JsonNode) = match n with null -> nan | v -> v.GetValue<double>()

@@ -47,6 +47,23 @@ module Render =
     /// A model's answer as prose quotes it: cut at 60 characters; the empty answer named.
     let private shown (a: string) = if a = "" then "the empty string" elif a.Length > 60 then $"\"{a[..59]}...\"" else $"\"{a}\""
 
+    /// The one text that all of a score row's sampled outputs are, if they are one: a model that
+    /// gives one answer to every sampled example has learned a constant answer.
+    let private constantAnswer (row: Text.Json.Nodes.JsonNode) =
+        match [ for x in row["samples"].AsArray() -> x["output"].GetValue<string>() ] |> List.distinct with
+        | [ only ] -> Some only
+        | _ -> None
+
+    /// Constant answers as prose lists them: each once, with how many models gave it.
+    let private answerCounts (answers: string list) =
+        String.Join(", ", [ for a, n in List.countBy id answers -> sprintf "%s (%d)" (shown a) n ])
+
+    /// The finished cells of a study's sweep in this profile (none when it has not run here), read
+    /// for what the aggregated results leave out (the sampled outputs).
+    let private sweepCells (name: string) =
+        let folder = Sweeping.dirNamed name
+        if IO.File.Exists(IO.Path.Combine(folder, "sweep.json")) then Sweeping.results (NotebookSlm.Sweeps.SweepStore.Open folder) else []
+
     /// The paper's Table 1 model and group for each of our tiny presets.
     let private paperModel (preset: string) =
         match preset with
@@ -468,20 +485,15 @@ module Render =
         /// how often that answer is right, so its ROUGE-L on that task cannot rank the
         /// architectures. Read from the committed cells, which keep three samples per task.
         let collapsed (d: ResultsDocument) =
-            let folder = Sweeping.dirNamed (text d.Parameters [ "table1_sweep" ])
-            if not (IO.File.Exists(IO.Path.Combine(folder, "sweep.json"))) then "" else
-            let rows = Sweeping.results (NotebookSlm.Sweeps.SweepStore.Open folder)
-            let str (n: Text.Json.Nodes.JsonNode) = match n with null -> "" | v -> v.GetValue<string>()
+            let rows = sweepCells (text d.Parameters [ "table1_sweep" ])
             [ for task in tasks d do
                 let perModel =
                     [ for _, r, _ in rows do
                         for t in r["tasks"].AsArray() do
-                            if str t["task"] = task then
-                                yield [ for x in t["samples"].AsArray() -> str x["output"] ] |> List.distinct ]
-                let constant = perModel |> List.filter (fun outs -> outs.Length = 1) |> List.map List.head
+                            if t["task"].GetValue<string>() = task then yield constantAnswer t ]
+                let constant = perModel |> List.choose id
                 if not constant.IsEmpty then
-                    let answers = constant |> List.countBy id |> List.map (fun (a, n) -> sprintf "%s (%d)" (shown a) n)
-                    yield sprintf "on %s, %d of %d fine-tuned models give one answer to every sampled example: %s" task constant.Length perModel.Length (String.Join(", ", answers)) ]
+                    yield sprintf "on %s, %d of %d fine-tuned models give one answer to every sampled example: %s" task constant.Length perModel.Length (answerCounts constant) ]
             |> function
                 | [] -> ""
                 | lines -> " Collapsed fine-tuning: " + String.Join("; ", lines) + ". Such a model has learned one constant answer, so its score on that task says how often that answer is right, not how well its architecture reads."
@@ -573,20 +585,17 @@ module Render =
         /// Constant answers in Figure 5's cells (read from the committed cells, three samples each):
         /// a teacher or student that gives one text to every sampled question has learned one answer.
         let collapsed (d: ResultsDocument) =
-            let folder = Sweeping.dirNamed (text d.Parameters [ "figure5_sweep" ])
-            if not (IO.File.Exists(IO.Path.Combine(folder, "sweep.json"))) then "" else
-            let rows = Sweeping.results (NotebookSlm.Sweeps.SweepStore.Open folder)
-            let one (row: Text.Json.Nodes.JsonNode) =
-                match [ for x in row["samples"].AsArray() -> x["output"].GetValue<string>() ] |> List.distinct with [ only ] -> Some only | _ -> None
-            let students = [ for _, r, _ in rows -> one r["student"] ]
+            let rows = sweepCells (text d.Parameters [ "figure5_sweep" ])
+            let students = [ for _, r, _ in rows -> constantAnswer r["student"] ]
             let constant = students |> List.choose id
-            let teacher = match rows with (_, r, _) :: _ -> one r["teacher"] | [] -> None
             [ if not constant.IsEmpty then
-                  yield sprintf "%d of %d Figure 5 students give one answer to every sampled question (%s)" constant.Length students.Length
-                            (String.Join(", ", [ for a, n in List.countBy id constant -> sprintf "%s x%d" (shown a) n ]))
-              match teacher with
-              | Some a -> yield sprintf "the teacher answers every sampled question with %s" (shown a)
-              | None -> () ]
+                  yield sprintf "%d of %d Figure 5 students give one answer to every sampled question: %s" constant.Length students.Length (answerCounts constant)
+              match rows with
+              | (_, r, _) :: _ ->
+                  match constantAnswer r["teacher"] with
+                  | Some a -> yield sprintf "the teacher answers every sampled question with %s" (shown a)
+                  | None -> ()
+              | [] -> () ]
             |> function
                 | [] -> ""
                 | lines -> " Collapsed fine-tuning: " + String.Join("; ", lines) + "; where the alpha-0 student and the KD students all give one answer, Figure 5's points say how often that answer is right, not what KD does."

@@ -23,8 +23,8 @@ namespace NotebookSlm.Cli.Jobs;
 /// teacher once and fine-tunes it once per task. Configuration keys: <c>student</c> and
 /// <c>teacher</c> ({preset, model, match_parameters_of}), <c>seed</c>, <c>tokenizer</c>,
 /// <c>pretrain_data</c>, <c>documents</c>, <c>task</c>, <c>pretrain</c>, <c>finetune</c>,
-/// <c>teacher_finetune</c> (default: <c>finetune</c>), <c>kd</c>, <c>eval_examples</c>, <c>max_new_tokens</c>, <c>shared</c>, <c>profile</c>; and
-/// <c>build</c> (teacher-pretrain, teacher or student; with <c>teacher_targets</c> true the
+/// <c>teacher_finetune</c> (default: <c>finetune</c>), <c>kd</c>, <c>eval_examples</c>,
+/// <c>max_new_tokens</c>, <c>shared</c>, <c>profile</c>; and <c>build</c> (teacher-pretrain, teacher or student; with <c>teacher_targets</c> true the
 /// teacher's generations too, for the seeds in <c>teacher_target_seeds</c>) for a cell that
 /// builds only that shared model.
 /// </summary>
@@ -82,10 +82,10 @@ sealed class DistillEvalJob : ICellJob
         // training questions, of which 300 steps of 16 read 4.8k.
         Dictionary<string, int[]> TeacherTargets(ITeacher t, TrainingConfig run)
         {
-            var path = Path.Combine(shared, $"teacher-{TeacherKey()}-targets-{finetune.MaxTargetLength}.jsonl");
+            var path = Path.Combine(shared, $"teacher-{TeacherKey()}-targets-{run.MaxTargetLength}.jsonl");
             using var held = Lock(path + ".lock", log);
             return Distillation.TeacherTargets.Ensure(t, SourcesRead(TrainingData.FineTuning(CorpusSplits.Pairs(Task(), "train"), tok, run), run),
-                                                      finetune.MaxTargetLength, tok.EosId, path, log: log);
+                                                      run.MaxTargetLength, tok.EosId, path, log: log);
         }
         // The pretrained student, per seed.
         var studentDir = Path.Combine(shared, $"student-{Key(student.ToJson(), data, seed.ToString())}");
